@@ -1,0 +1,66 @@
+/**
+ * What the stack creates, as plain data: the CDK constructs and the local runtime both build their
+ * table, buckets and queues from these definitions, so the two never drift apart.
+ */
+
+export const table = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Every item of a kind by time. */
+  gsi1: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** The items of one parent by time. */
+  gsi2: { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  /** Attribute holding an epoch-seconds expiry (DynamoDB TTL in AWS, checked on read locally). */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+export const globalIndexes = [table.gsi1, table.gsi2] as const;
+
+export interface QueueDefinition {
+  /** Seconds a received message stays invisible; at least six times the consumer's timeout. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the DLQ. */
+  readonly maxReceiveCount: number;
+  /** Records per handler invocation. */
+  readonly batchSize: number;
+  /** Seconds the consumer function may run. */
+  readonly consumerTimeoutSeconds: number;
+  /** Days a message is kept in the DLQ. */
+  readonly dlqRetentionDays: number;
+}
+
+export const queues = {
+  ingest: { visibilityTimeoutSeconds: 900 * 6, maxReceiveCount: 5, batchSize: 5, consumerTimeoutSeconds: 900, dlqRetentionDays: 14 },
+} as const satisfies Record<string, QueueDefinition>;
+
+export type QueueName = keyof typeof queues;
+
+/** Landing prefixes: API uploads go through S3 notifications; SFTP uploads through Transfer Family events. */
+export const landing = {
+  apiPrefix: 'api/',
+  sftpPrefix: 'sftp/',
+  /** Local only: s3rver keeps no versions, so each arrival is first copied here (DESIGN.md "Storage"). */
+  arrivalsPrefix: '_arrivals/',
+  /** Tag that marks a landing object whose original is safe in the data bucket; lifecycle expires only these. */
+  outcomeTag: { key: 'symbiont-outcome', value: 'recorded' },
+} as const;
+
+/** Environment variable names the functions read (set by infra, and by the local runtime). */
+export const env = {
+  tableName: 'TABLE_NAME',
+  landingBucket: 'LANDING_BUCKET',
+  dataBucket: 'DATA_BUCKET',
+  ingestQueueUrl: 'INGEST_QUEUE_URL',
+  configJson: 'SYMBIONT_CONFIG_JSON',
+} as const;
+
+/** Names of the local resources (in AWS, CloudFormation names them). */
+export function localNames(stage: string) {
+  return {
+    table: `symbiont-${stage}`,
+    landingBucket: `symbiont-${stage}-landing`,
+    dataBucket: `symbiont-${stage}-data`,
+    queue: (name: QueueName) => `symbiont-${stage}-${name}`,
+    deadLetterQueue: (name: QueueName) => `symbiont-${stage}-${name}-dlq`,
+  };
+}
