@@ -1,0 +1,115 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { env, landing, queues, type QueueDefinition } from '#shared/resources';
+import { SymbiontFunction } from './function.ts';
+import { acknowledge, arnWildcardFinding } from './nag.ts';
+import type { Storage } from './storage.ts';
+
+export interface IngestProps {
+  /** Buckets, key and table the ingest function works on. */
+  readonly storage: Storage;
+  /** Absolute path of the validated config file. */
+  readonly configFile: string;
+  /** Queue settings. @default queues.ingest of layers/shared/resources.ts */
+  readonly queue?: QueueDefinition;
+}
+
+/**
+ * Uploads in: ObjectCreated notifications under `api/` of the landing bucket go to the ingest
+ * queue (with its DLQ), and `ingest-upload` consumes it record by record with partial batch
+ * responses.
+ */
+export class Ingest extends Construct {
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly queueKey: kms.Key;
+  public readonly handler: SymbiontFunction;
+
+  constructor(scope: Construct, id: string, props: IngestProps) {
+    super(scope, id);
+    const settings = props.queue ?? queues.ingest;
+    if (settings.visibilityTimeoutSeconds < settings.consumerTimeoutSeconds) {
+      throw new Error(
+        `ingest queue visibility timeout (${settings.visibilityTimeoutSeconds}s) must be at least the consumer timeout (${settings.consumerTimeoutSeconds}s)`,
+      );
+    }
+    const { storage } = props;
+
+    // The queues get a key of their own: sharing the data bucket's key ties the bucket
+    // notification and the queue policy into a dependency cycle.
+    this.queueKey = new kms.Key(this, 'QueueKey', { description: 'Symbiont ingest queues', enableKeyRotation: true });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.queueKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(settings.dlqRetentionDays),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue of the ingest queue; Symbiont redrives it with its own mover.',
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.queueKey,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(settings.visibilityTimeoutSeconds),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
+    });
+    storage.landingBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), {
+      prefix: landing.apiPrefix,
+    });
+
+    this.handler = new SymbiontFunction(this, 'IngestUpload', {
+      name: 'ingest-upload',
+      configFile: props.configFile,
+      timeout: Duration.seconds(settings.consumerTimeoutSeconds),
+      memorySize: 1024,
+      environment: {
+        [env.tableName]: storage.table.tableName,
+        [env.landingBucket]: storage.landingBucket.bucketName,
+        [env.dataBucket]: storage.dataBucket.bucketName,
+      },
+    });
+    const fn = this.handler.function;
+    fn.addEventSource(
+      new eventSources.SqsEventSource(this.queue, {
+        batchSize: settings.batchSize,
+        reportBatchItemFailures: true,
+      }),
+    );
+    storage.grantTable(fn, 'GetItem', 'PutItem', 'UpdateItem', 'Query');
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAndTagLanding',
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'],
+        resources: [storage.landingBucket.arnForObjects('*')],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteData',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [storage.dataBucket.arnForObjects('*')],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'UseDataKey',
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [storage.dataKey.keyArn],
+      }),
+    );
+    acknowledge(
+      this.handler.role,
+      'Object keys are named by uploaders at run time, so object grants end in /*; every action is listed.',
+      arnWildcardFinding(storage.landingBucket, '/*'),
+      arnWildcardFinding(storage.dataBucket, '/*'),
+    );
+  }
+}

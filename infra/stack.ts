@@ -1,0 +1,52 @@
+import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { StackSettings, SymbiontConfig } from '#config/schema';
+import { Ingest } from './constructs/ingest.ts';
+import { acknowledge } from './constructs/nag.ts';
+import { Storage } from './constructs/storage.ts';
+
+export interface SymbiontStackProps extends StackProps {
+  /** The validated config. */
+  readonly config: SymbiontConfig;
+  /** Absolute path of the config file, bundled with each function. */
+  readonly configFile: string;
+  /** The knobs, after `cdk -c` overrides. @default config.stack */
+  readonly settings?: StackSettings;
+}
+
+/** One Symbiont environment: one construct per capability, wired together here and nowhere else. */
+export class SymbiontStack extends Stack {
+  public readonly storage: Storage;
+  public readonly ingest: Ingest;
+
+  constructor(scope: Construct, id: string, props: SymbiontStackProps) {
+    super(scope, id, props);
+    const settings = props.settings ?? props.config.stack;
+    Tags.of(this).add('symbiont:stage', settings.stage);
+
+    this.storage = new Storage(this, 'Storage', {
+      retainData: settings.retainData,
+      landingExpiryDays: settings.landingExpiryDays,
+    });
+    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, configFile: props.configFile });
+
+    this.acknowledgeCdkInternals();
+
+    new CfnOutput(this, 'LandingBucketName', { value: this.storage.landingBucket.bucketName });
+    new CfnOutput(this, 'DataBucketName', { value: this.storage.dataBucket.bucketName });
+    new CfnOutput(this, 'TableName', { value: this.storage.table.tableName });
+    new CfnOutput(this, 'IngestDeadLetterQueueUrl', { value: this.ingest.deadLetterQueue.queueUrl });
+  }
+
+  /** Functions that CDK itself adds (bucket notifications) come with its managed policy and runtime. */
+  private acknowledgeCdkInternals(): void {
+    const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (notifications) {
+      acknowledge(
+        notifications,
+        'CDK\'s own handler that writes the bucket notification configuration at deploy time; it logs with the basic execution role.',
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      );
+    }
+  }
+}
