@@ -1,0 +1,72 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '#shared/aws';
+import { requireEnv } from '#shared/env';
+import { env as envNames } from '#shared/resources';
+import { claimMessage, getMessageClaim, type MessageClaim } from './claims.ts';
+import { Table } from './table.ts';
+import {
+  createUpload,
+  getUpload,
+  listSlotUploads,
+  listUploads,
+  setUploadStatus,
+  type ListUploadsQuery,
+  type StatusChange,
+  type UploadPage,
+  type UploadRecord,
+} from './uploads.ts';
+
+/**
+ * The store: everything Symbiont keeps in its one table, as domain operations. Handlers, the API
+ * and the local runtime use this; the modules behind it take a {@link Table} and can be used alone.
+ */
+export interface Store {
+  readonly table: Table;
+  /** Records a new upload; an upload id already recorded is an `AlreadyExistsError`. */
+  createUpload(record: UploadRecord): Promise<UploadRecord>;
+  /** The upload, or `undefined`; an id that is not a ULID is a `BadRequestError`. */
+  getUpload(uploadId: string): Promise<UploadRecord | undefined>;
+  /** One page of uploads, newest first, optionally of one dataset, status or sender. */
+  listUploads(query?: ListUploadsQuery): Promise<UploadPage>;
+  /** One page of the uploads made through a slot. */
+  listSlotUploads(slotId: string, page?: { limit?: number; cursor?: string }): Promise<UploadPage>;
+  /** Moves an upload between statuses, guarded by its current status. */
+  setUploadStatus(uploadId: string, change: StatusChange): Promise<UploadRecord>;
+  /** Claims a message; `false` when it was claimed before. */
+  claimMessage(messageId: string, details?: { uploadId?: string; at?: string }): Promise<boolean>;
+  /** The claim of a message, or `undefined`. */
+  getMessageClaim(messageId: string): Promise<MessageClaim | undefined>;
+}
+
+export interface StoreProps {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+/** A store over the given document client and table. */
+export function createStore({ client, tableName }: StoreProps): Store {
+  const table = new Table(client, tableName);
+  return {
+    table,
+    createUpload: (record) => createUpload(table, record),
+    getUpload: (uploadId) => getUpload(table, uploadId),
+    listUploads: (query) => listUploads(table, query),
+    listSlotUploads: (slotId, page) => listSlotUploads(table, slotId, page),
+    setUploadStatus: (uploadId, change) => setUploadStatus(table, uploadId, change),
+    claimMessage: (messageId, details) => claimMessage(table, messageId, details),
+    getMessageClaim: (messageId) => getMessageClaim(table, messageId),
+  };
+}
+
+/**
+ * The store handlers build once at module scope: the table named by `TABLE_NAME`, through a
+ * client that honours `AWS_ENDPOINT_URL_DYNAMODB`. A missing variable throws with its name.
+ */
+export function createStoreFromEnv(env: NodeJS.ProcessEnv = process.env): Store {
+  return createStore({ client: createDocumentClient(env), tableName: requireEnv(envNames.tableName, env) });
+}
+
+export { ConditionFailed, Table } from './table.ts';
+export type { Item, Page, QueryOptions } from './table.ts';
+export type { ListUploadsQuery, StatusChange, UploadPage, UploadRecord, UploadSource, UploadStatus } from './uploads.ts';
+export type { MessageClaim } from './claims.ts';
