@@ -82,7 +82,7 @@ export const listUploadsQuerySchema = z.object({
   dataset: z.string().min(1).optional(),
   status: z.enum(uploadStatuses).optional(),
   sender: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE).optional(),
+  limit: z.number().int().min(1).max(MAX_PAGE).optional(),
   cursor: z.string().min(1).optional(),
 });
 export type ListUploadsQuery = z.input<typeof listUploadsQuerySchema>;

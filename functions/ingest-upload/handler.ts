@@ -1,0 +1,30 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { loadConfig } from '#config/load';
+import { ingestUpload, type IngestDeps } from '#ingest/ingest-upload';
+import { parseIngestRecord } from '#ingest/messages';
+import { createS3Client } from '#shared/aws';
+import { requireEnv } from '#shared/env';
+import { logger } from '#shared/observability';
+import { env } from '#shared/resources';
+import { createStoreFromEnv } from '#store/store';
+
+// Read once per container: a missing variable or a bad config fails the cold start, by name.
+const deps: IngestDeps = {
+  store: createStoreFromEnv(),
+  s3: createS3Client(),
+  config: loadConfig().config,
+  dataBucket: requireEnv(env.dataBucket),
+};
+const processor = new BatchProcessor(EventType.SQS);
+
+async function recordHandler(record: SQSRecord): Promise<void> {
+  for (const message of parseIngestRecord(record)) await ingestUpload(message, deps);
+}
+
+/** Ingest-queue consumer: each record on its own, failures reported per record. */
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger))
+  .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context }));

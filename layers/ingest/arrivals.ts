@@ -1,0 +1,73 @@
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { landing } from '#shared/resources';
+import { ArrivalMetadataError } from './errors.ts';
+import { bareEtag, type IngestMessage } from './messages.ts';
+
+/**
+ * Local arrivals: s3rver keeps no object versions, so the local S3 bridge and SFTP server first
+ * copy each arrival to `_arrivals/<arrivalId>` and announce the copy (DESIGN.md "Storage"). The
+ * copy carries the key it was made from in its metadata; both sides use these helpers.
+ */
+
+/** User-metadata name (`x-amz-meta-original-key`) of the key an arrival copy was made from. */
+export const ORIGINAL_KEY_METADATA = 'original-key';
+
+/**
+ * The metadata value for a key. Metadata travels in HTTP headers, which cannot hold every
+ * character a key may have, so the key is URI-encoded (plain ASCII keys stay as they are).
+ */
+export function encodeOriginalKey(key: string): string {
+  return encodeURIComponent(key).replace(/%2F/g, '/');
+}
+
+/** The key an arrival copy was made from, from its metadata value. */
+export function decodeOriginalKey(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch (error) {
+    throw new ArrivalMetadataError(`arrival metadata ${ORIGINAL_KEY_METADATA} "${value}" is not URI-encoded`, { value }, { cause: error });
+  }
+}
+
+/** Whether a landing key is a local arrival copy. */
+export function isArrivalKey(key: string): boolean {
+  return key.startsWith(landing.arrivalsPrefix);
+}
+
+/** What ingest knows of an arrived object: the key it was sent to, and where its bytes are. */
+export interface Arrival {
+  /** The key the sender used. */
+  readonly key: string;
+  /** The arrival copy holding the bytes, locally. */
+  readonly arrivalKey?: string;
+  readonly versionId?: string;
+  readonly etag?: string;
+  readonly size?: number;
+}
+
+/**
+ * Resolves the object a message announces. For an arrival copy, HeadObject reads the original key
+ * (and the size and ETag when the message lacks them); for any other key, the message says it all.
+ */
+export async function resolveArrival(s3: S3Client, message: IngestMessage): Promise<Arrival> {
+  if (!isArrivalKey(message.key)) {
+    return { key: message.key, versionId: message.versionId, etag: message.etag, size: message.size };
+  }
+  const head = await s3.send(
+    new HeadObjectCommand({ Bucket: message.bucket, Key: message.key, ...(message.versionId ? { VersionId: message.versionId } : {}) }),
+  );
+  const original = head.Metadata?.[ORIGINAL_KEY_METADATA];
+  if (original === undefined || original === '') {
+    throw new ArrivalMetadataError(`arrival ${message.key} has no x-amz-meta-${ORIGINAL_KEY_METADATA}: the key it was sent to is unknown`, {
+      bucket: message.bucket,
+      key: message.key,
+    });
+  }
+  return {
+    key: decodeOriginalKey(original),
+    arrivalKey: message.key,
+    versionId: message.versionId ?? head.VersionId,
+    etag: message.etag ?? bareEtag(head.ETag),
+    size: message.size ?? head.ContentLength,
+  };
+}

@@ -1,0 +1,19 @@
+import { SymbiontError } from '#shared/errors';
+
+/** Base of the errors the ingest path raises on purpose. */
+export class IngestError extends SymbiontError {
+  override name = 'IngestError';
+}
+
+/**
+ * A queue message that is not an ingest notification Symbiont understands. Retrying cannot fix
+ * it, but it is not dropped either: it goes to the DLQ, where it can be read and redriven.
+ */
+export class InvalidIngestMessageError extends IngestError {
+  override name = 'InvalidIngestMessageError';
+}
+
+/** A local arrival copy without the metadata naming the key it was copied from. */
+export class ArrivalMetadataError extends IngestError {
+  override name = 'ArrivalMetadataError';
+}

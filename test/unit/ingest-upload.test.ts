@@ -1,0 +1,410 @@
+import { readFileSync } from 'node:fs';
+import {
+  CopyObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import type { SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '#config/load';
+import { ArrivalMetadataError } from '#ingest/errors';
+import { type IngestDeps, type IngestStore, ingestUpload } from '#ingest/ingest-upload';
+import { type IngestMessage, parseIngestRecord } from '#ingest/messages';
+import { NotFoundError } from '#shared/errors';
+import { AlreadyExistsError, StatusConflictError } from '#store/errors';
+import type { MessageClaim, Store, UploadRecord } from '#store/store';
+
+const DATA_BUCKET = 'symbiont-dev-data';
+const config = parseConfig(JSON.parse(readFileSync(new URL('../../symbiont.config.json', import.meta.url), 'utf8')));
+const s3Client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+const s3 = mockClient(s3Client);
+
+const events = new Map<string, SQSEvent>();
+
+/** A fresh copy of a stored event from events/s3/, safe to change. */
+function loadEvent(name: string): SQSEvent {
+  if (!events.has(name)) events.set(name, JSON.parse(readFileSync(new URL(`../../events/s3/${name}.json`, import.meta.url), 'utf8')));
+  return structuredClone(events.get(name)!);
+}
+
+/** The ingest message of a stored event, with its key changed when `key` is given. */
+function messageFrom(name: string, key?: string): IngestMessage {
+  const [message] = parseIngestRecord(loadEvent(name).Records[0]);
+  return { ...message!, ...(key === undefined ? {} : { key, messageId: `${message!.messageId}-${key}` }) };
+}
+
+/**
+ * The store's upload operations over maps, with the same conditions as the table: an upload is
+ * created once, a message is claimed once, a status moves only from the expected one.
+ */
+class MemoryStore implements IngestStore {
+  readonly uploads = new Map<string, UploadRecord>();
+  readonly claims = new Map<string, MessageClaim>();
+
+  async claimMessage(messageId: string, details: { uploadId?: string; at?: string } = {}) {
+    if (this.claims.has(messageId)) return false;
+    this.claims.set(messageId, { messageId, claimedAt: details.at ?? '', uploadId: details.uploadId });
+    return true;
+  }
+  async getMessageClaim(messageId: string) {
+    return this.claims.get(messageId);
+  }
+  async createUpload(record: UploadRecord) {
+    if (this.uploads.has(record.uploadId)) throw new AlreadyExistsError(`upload ${record.uploadId} is already recorded`);
+    this.uploads.set(record.uploadId, structuredClone(record));
+    return record;
+  }
+  async getUpload(uploadId: string) {
+    return structuredClone(this.uploads.get(uploadId));
+  }
+  async setUploadStatus(uploadId: string, change: Parameters<Store['setUploadStatus']>[1]) {
+    const current = this.uploads.get(uploadId);
+    if (!current) throw new NotFoundError(`upload ${uploadId} is not recorded`);
+    const from = typeof change.from === 'string' ? [change.from] : change.from;
+    if (!from.includes(current.status)) throw new StatusConflictError(`upload ${uploadId} is ${current.status}`);
+    const next = { ...current, status: change.to, reason: change.reason, outcomeKey: change.outcomeKey, updatedAt: change.at ?? current.updatedAt };
+    this.uploads.set(uploadId, next);
+    return structuredClone(next);
+  }
+}
+
+let store: MemoryStore;
+let ids: number;
+
+function deps(): IngestDeps {
+  return {
+    store,
+    s3: s3Client,
+    config,
+    dataBucket: DATA_BUCKET,
+    now: () => new Date('2025-01-15T10:20:31.000Z'),
+    newId: () => `01JHB4000000000000000000${String(++ids).padStart(2, '0')}`,
+  };
+}
+
+beforeEach(() => {
+  s3.reset();
+  s3.on(CopyObjectCommand).resolves({});
+  s3.on(PutObjectCommand).resolves({});
+  s3.on(PutObjectTaggingCommand).resolves({});
+  store = new MemoryStore();
+  ids = 0;
+});
+
+describe('ingestUpload: recording', () => {
+  it('records an API upload as received, with what the event says about the object', async () => {
+    // Prepare
+    const message = messageFrom('object-created-put');
+
+    // Act
+    const outcome = await ingestUpload(message, deps());
+
+    // Assess
+    expect(outcome.kind).toBe('received');
+    expect([...store.uploads.values()]).toEqual([
+      {
+        uploadId: '01JHB400000000000000000001',
+        dataset: 'readings',
+        bucket: 'symbiont-dev-landing',
+        key: 'api/readings/01JHB3Q4V7K2M9N8P6R5S4T3W2/readings-2025-01-15.csv',
+        versionId: 'Ty9Wq2aK0.bYzUe3Lr7mNfPx1HcJd5Sg',
+        etag: '8f1c5b2e9d3a7f6b4c0e1a2d3b4c5d6e',
+        size: 20480,
+        file: 'readings-2025-01-15.csv',
+        source: 'api',
+        slotId: '01JHB3Q4V7K2M9N8P6R5S4T3W2',
+        messageId: message.messageId,
+        status: 'received',
+        receivedAt: '2025-01-15T10:20:31.000Z',
+        updatedAt: '2025-01-15T10:20:31.000Z',
+      },
+    ]);
+  });
+
+  it('records the SFTP user as the sender of an upload under sftp/', async () => {
+    // Prepare
+    const message = messageFrom('object-created-put', 'sftp/alice/readings/day.csv');
+
+    // Act
+    const outcome = await ingestUpload(message, deps());
+
+    // Assess
+    expect(outcome.kind === 'received' && outcome.upload).toMatchObject({ source: 'sftp', sender: 'alice', dataset: 'readings', file: 'day.csv' });
+  });
+
+  it('records a decoded key and file name for a URL-encoded key', async () => {
+    // Prepare
+    const message = messageFrom('object-created-encoded-key');
+
+    // Act
+    const outcome = await ingestUpload(message, deps());
+
+    // Assess
+    expect(outcome.kind === 'received' && outcome.upload.file).toBe('mesures été 2025 + hiver (1).csv');
+  });
+
+  it('changes nothing when the same message is delivered again', async () => {
+    // Prepare
+    const message = messageFrom('object-created-put');
+    await ingestUpload(message, deps());
+    const before = structuredClone([...store.uploads.values()]);
+
+    // Act
+    const outcome = await ingestUpload(structuredClone(message), deps());
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'duplicate', uploadId: before[0]!.uploadId });
+    expect([...store.uploads.values()]).toEqual(before);
+  });
+
+  it('records the upload on redelivery when the first delivery stopped after claiming the message', async () => {
+    // Prepare
+    const message = messageFrom('object-created-put');
+    await store.claimMessage(message.messageId, { uploadId: '01JHB4000000000000000000ZZ' });
+
+    // Act
+    const outcome = await ingestUpload(message, deps());
+
+    // Assess
+    expect(outcome.kind).toBe('received');
+    expect([...store.uploads.keys()]).toEqual(['01JHB4000000000000000000ZZ']);
+  });
+});
+
+describe('ingestUpload: files never ingested', () => {
+  it.each([
+    ['an unfinished WinSCP transfer', 'sftp/alice/readings/readings-2025-01-15.csv.filepart'],
+    ['a temporary file', 'api/readings/slot/readings.csv.tmp'],
+    ['a dot-file', 'sftp/alice/readings/.hidden.csv'],
+    ['a file in a dot-folder', 'sftp/alice/.cache/readings.csv'],
+    ['a result file Symbiont wrote', 'sftp/alice/readings/day.csv.result.txt'],
+  ])('skips %s without a record', async (_what, key) => {
+    // Prepare
+    const message = messageFrom('filepart', key);
+
+    // Act
+    const outcome = await ingestUpload(message, deps());
+
+    // Assess
+    expect(outcome.kind).toBe('skipped');
+    expect(store.uploads.size).toBe(0);
+    expect(store.claims.size).toBe(0);
+    expect(s3.calls()).toHaveLength(0);
+  });
+});
+
+describe('ingestUpload: rejection', () => {
+  it('rejects a key naming no configured dataset, saying which datasets exist and where to upload', async () => {
+    // Prepare
+    const message = messageFrom('unknown-dataset');
+
+    // Act
+    const outcome = await ingestUpload(message, deps());
+
+    // Assess
+    expect(outcome.kind).toBe('rejected');
+    const [upload] = store.uploads.values();
+    expect(upload).toMatchObject({ status: 'rejected', dataset: 'weather', outcomeKey: `rejected/${upload!.uploadId}/rain.csv` });
+    expect(upload!.reason).toBe(
+      'dataset "weather" is not configured; known datasets: readings, sites; upload to api/<dataset>/<slotId>/<file> with one of them',
+    );
+  });
+
+  it('copies the rejected original, at its version, to rejected/<uploadId>/ in the data bucket', async () => {
+    // Prepare
+    const message = messageFrom('unknown-dataset');
+
+    // Act
+    await ingestUpload(message, deps());
+
+    // Assess
+    const [upload] = store.uploads.values();
+    expect(s3.commandCalls(CopyObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: DATA_BUCKET,
+      Key: `rejected/${upload!.uploadId}/rain.csv`,
+      CopySource: 'symbiont-dev-landing/api/weather/01JHB3S5T6U7V8W9X0Y1Z2A3B4/rain.csv?versionId=Zx5cV0bN3m.QwE8rT2yU6iO9pAs1DfGh',
+    });
+  });
+
+  it('stores the reason beside the rejected original', async () => {
+    // Prepare
+    const message = messageFrom('unknown-dataset');
+
+    // Act
+    await ingestUpload(message, deps());
+
+    // Assess
+    const [upload] = store.uploads.values();
+    const put = s3.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key === `rejected/${upload!.uploadId}/reason.json`);
+    expect(put?.args[0].input.Bucket).toBe(DATA_BUCKET);
+    expect(JSON.parse(String(put?.args[0].input.Body))).toMatchObject({
+      uploadId: upload!.uploadId,
+      status: 'rejected',
+      key: 'api/weather/01JHB3S5T6U7V8W9X0Y1Z2A3B4/rain.csv',
+      reason: upload!.reason,
+      original: `rejected/${upload!.uploadId}/rain.csv`,
+    });
+  });
+
+  it('marks the landing object as safe to expire only after the outcome is recorded', async () => {
+    // Prepare
+    const message = messageFrom('unknown-dataset');
+    let statusWhenTagged: string | undefined;
+    s3.on(PutObjectTaggingCommand).callsFake(() => {
+      statusWhenTagged = [...store.uploads.values()][0]?.status;
+      return {};
+    });
+
+    // Act
+    await ingestUpload(message, deps());
+
+    // Assess
+    expect(statusWhenTagged).toBe('rejected');
+    expect(s3.commandCalls(PutObjectTaggingCommand)[0]?.args[0].input).toMatchObject({
+      Bucket: 'symbiont-dev-landing',
+      Key: 'api/weather/01JHB3S5T6U7V8W9X0Y1Z2A3B4/rain.csv',
+      VersionId: 'Zx5cV0bN3m.QwE8rT2yU6iO9pAs1DfGh',
+      Tagging: { TagSet: [{ Key: 'symbiont-outcome', Value: 'recorded' }] },
+    });
+  });
+
+  it('keeps the upload received when the copy fails, so a redelivery can finish the rejection', async () => {
+    // Prepare
+    const message = messageFrom('unknown-dataset');
+    s3.on(CopyObjectCommand).rejectsOnce(new Error('SlowDown')).resolves({});
+
+    // Act
+    const first = ingestUpload(message, deps());
+    await expect(first).rejects.toThrow('SlowDown');
+    const second = await ingestUpload(structuredClone(message), deps());
+
+    // Assess
+    expect(second.kind).toBe('rejected');
+    expect(store.uploads.size).toBe(1);
+    expect([...store.uploads.values()][0]?.status).toBe('rejected');
+  });
+
+  it('does not copy again when a rejected upload is delivered again', async () => {
+    // Prepare
+    const message = messageFrom('unknown-dataset');
+    await ingestUpload(message, deps());
+    s3.resetHistory();
+
+    // Act
+    const outcome = await ingestUpload(structuredClone(message), deps());
+
+    // Assess
+    expect(outcome.kind).toBe('duplicate');
+    expect(s3.commandCalls(CopyObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('writes the outcome beside the file for an SFTP sender', async () => {
+    // Prepare
+    const message = messageFrom('unknown-dataset', 'sftp/alice/weather/rain.csv');
+
+    // Act
+    await ingestUpload(message, deps());
+
+    // Assess
+    const result = s3.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key === 'sftp/alice/weather/rain.csv.result.txt');
+    expect(result?.args[0].input.Bucket).toBe('symbiont-dev-landing');
+    expect(String(result?.args[0].input.Body)).toContain('upload to sftp/alice/<dataset>/<file>');
+  });
+
+  it.each([
+    ['too few segments', 'api/readings/readings.csv', /is not where uploads go; upload files to api\/<dataset>\/<slotId>\/<file>/],
+    ['an empty file name', 'api/readings/slot-1/', /names no file/],
+    ['a sub-folder under the dataset', 'sftp/alice/readings/2025/jan.csv', /upload files to sftp\/alice\/<dataset>\/<file>/],
+    ['a key outside api/ and sftp/', 'incoming/readings.csv', /neither under api\/ nor under sftp\//],
+  ])('rejects a key with %s, saying where files go', async (_what, key, reason) => {
+    // Prepare
+    const message = messageFrom('object-created-put', key);
+
+    // Act
+    const outcome = await ingestUpload(message, deps());
+
+    // Assess
+    expect(outcome.kind).toBe('rejected');
+    expect([...store.uploads.values()][0]?.reason).toMatch(reason);
+    expect(s3.commandCalls(CopyObjectCommand)).toHaveLength(1);
+  });
+
+  it('URL-encodes the copy source of a key with spaces and non-ASCII characters', async () => {
+    // Prepare
+    const message = messageFrom('object-created-encoded-key', 'api/météo/slot 1/a+b.csv');
+
+    // Act
+    await ingestUpload(message, deps());
+
+    // Assess
+    expect(s3.commandCalls(CopyObjectCommand)[0]?.args[0].input.CopySource).toBe(
+      'symbiont-dev-landing/api/m%C3%A9t%C3%A9o/slot%201/a%2Bb.csv?versionId=Lm3rT8vXq1.pNa6WbYzCe4Kd7Hf2Jg0S',
+    );
+  });
+});
+
+describe('ingestUpload: local arrivals', () => {
+  it('records the key the arrival copy was made from, and reads the bytes from the copy', async () => {
+    // Prepare
+    const message = messageFrom('local-arrival');
+    s3.on(HeadObjectCommand, { Key: '_arrivals/01JHB3T7V8W9X0Y1Z2A3B4C5D6' }).resolves({
+      Metadata: { 'original-key': 'sftp/alice/readings/d%C3%A9c.csv' },
+      ETag: '"8f1c5b2e9d3a7f6b4c0e1a2d3b4c5d6e"',
+      ContentLength: 20480,
+    });
+
+    // Act
+    const outcome = await ingestUpload(message, deps());
+
+    // Assess
+    expect(outcome.kind === 'received' && outcome.upload).toMatchObject({
+      key: 'sftp/alice/readings/déc.csv',
+      arrivalKey: '_arrivals/01JHB3T7V8W9X0Y1Z2A3B4C5D6',
+      source: 'sftp',
+      sender: 'alice',
+      dataset: 'readings',
+    });
+  });
+
+  it('skips an arrival whose original name marks it as unfinished', async () => {
+    // Prepare
+    const message = messageFrom('local-arrival');
+    s3.on(HeadObjectCommand).resolves({ Metadata: { 'original-key': 'sftp/alice/readings/day.csv.filepart' } });
+
+    // Act
+    const outcome = await ingestUpload(message, deps());
+
+    // Assess
+    expect(outcome.kind).toBe('skipped');
+    expect(store.uploads.size).toBe(0);
+  });
+
+  it('copies a rejected arrival from the arrival copy, which has no version', async () => {
+    // Prepare
+    const message = messageFrom('local-arrival');
+    s3.on(HeadObjectCommand).resolves({ Metadata: { 'original-key': 'api/weather/slot/rain.csv' } });
+
+    // Act
+    await ingestUpload(message, deps());
+
+    // Assess
+    expect(s3.commandCalls(CopyObjectCommand)[0]?.args[0].input.CopySource).toBe('symbiont-dev-landing/_arrivals/01JHB3T7V8W9X0Y1Z2A3B4C5D6');
+  });
+
+  it('fails, naming the metadata, on an arrival copy that does not say where it came from', async () => {
+    // Prepare
+    const message = messageFrom('local-arrival');
+    s3.on(HeadObjectCommand).resolves({ Metadata: {} });
+
+    // Act
+    const attempt = ingestUpload(message, deps());
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ArrivalMetadataError);
+    await expect(attempt).rejects.toThrow(/x-amz-meta-original-key/);
+  });
+});
