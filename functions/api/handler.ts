@@ -1,0 +1,23 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { createApi, iamAuthenticator, parseRoleMap, type ApiEvent, type ApiResult } from '#api/api';
+import { loadConfig } from '#config/load';
+import { requireEnv } from '#shared/env';
+import { logger } from '#shared/observability';
+import { createStoreFromEnv } from '#store/store';
+
+/** Environment variable holding the IAM role name → app role map (set by the stack's Api construct). */
+export const ROLE_MAP_ENV = 'ROLE_MAP';
+
+// Built once per container: a missing variable, a bad role map or a bad config fails the cold
+// start with its name instead of every request.
+const api = createApi({
+  store: createStoreFromEnv(),
+  config: loadConfig().config,
+  authenticator: iamAuthenticator(parseRoleMap(requireEnv(ROLE_MAP_ENV))),
+});
+
+/** The HTTP API (payload format 2.0): every route goes through the one router. */
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId' }))
+  .handler((event) => api.handle(event));

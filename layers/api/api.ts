@@ -1,0 +1,37 @@
+import type { SymbiontConfig } from '#config/schema';
+import type { Authenticator } from './auth.ts';
+import type { ApiStore, Route } from './route.ts';
+import { createRouter, type Router } from './router.ts';
+import { metaRoutes } from './routes/meta.ts';
+import { uploadRoutes } from './routes/uploads.ts';
+
+/**
+ * Every route of the HTTP API. A new capability adds its route module here; the router, the
+ * OpenAPI document and the stack's API Gateway routes (public or IAM) are all built from this list.
+ */
+export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes];
+
+export interface CreateApiOptions {
+  readonly store: ApiStore;
+  readonly config: SymbiontConfig;
+  /** IAM in AWS ({@link iamAuthenticator}), bearer tokens locally ({@link bearerTokenAuthenticator}). */
+  readonly authenticator: Authenticator;
+  /** @default {@link apiRoutes} */
+  readonly routes?: readonly Route[];
+}
+
+/**
+ * The API as the Lambda handler and the local runtime serve it: the same routes and router, with
+ * the store, config and authenticator each of them builds.
+ */
+export function createApi(options: CreateApiOptions): Router {
+  return createRouter({
+    routes: options.routes ?? apiRoutes,
+    deps: { store: options.store, config: options.config },
+    authenticator: options.authenticator,
+  });
+}
+
+export { bearerTokenAuthenticator, iamAuthenticator, parseRoleMap, type Authenticator, type TokenMap, type RoleMap } from './auth.ts';
+export type { ApiEvent, ApiResult, Caller } from './route.ts';
+export type { Router } from './router.ts';

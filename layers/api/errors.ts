@@ -1,0 +1,38 @@
+import { BadRequestError, NotFoundError, SymbiontError } from '#shared/errors';
+import type { FieldProblem } from './schemas.ts';
+
+/** A request whose path parameters, query or body do not match the route's schemas. */
+export class InvalidRequestError extends BadRequestError {
+  override name = 'InvalidRequestError';
+  constructor(readonly problems: readonly FieldProblem[]) {
+    super(`invalid request: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+  }
+}
+
+/** No route has this path. */
+export class RouteNotFoundError extends NotFoundError {
+  override name = 'RouteNotFoundError';
+}
+
+/** A route has this path, but not for this method; `allow` lists the methods it has. */
+export class MethodNotAllowedError extends SymbiontError {
+  override readonly status = 405;
+  override readonly code = 'method_not_allowed';
+  override name = 'MethodNotAllowedError';
+  constructor(
+    message: string,
+    readonly allow: readonly string[],
+  ) {
+    super(message, { allow });
+  }
+}
+
+/** An upload id that names no upload. */
+export class UploadNotFoundError extends NotFoundError {
+  override name = 'UploadNotFoundError';
+}
+
+/** A route's handler answered with something its response schema rejects: our bug, a 500. */
+export class InvalidResponseError extends SymbiontError {
+  override name = 'InvalidResponseError';
+}

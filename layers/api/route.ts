@@ -1,0 +1,129 @@
+import type { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type {
+  APIGatewayEventRequestContextV2,
+  APIGatewayProxyEventV2WithRequestContext,
+  APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda';
+import type { z } from 'zod';
+import type { SymbiontConfig } from '#config/schema';
+import type { AppRole } from './schemas.ts';
+import type { UploadReader } from './upload-reader.ts';
+
+/**
+ * How a route is declared. Each route is declared once — method, path template, request schemas,
+ * response schema, who may call it — and both the router and the OpenAPI document are built from
+ * the same list, so they cannot disagree.
+ */
+
+/**
+ * An HTTP API (payload format 2.0) event, with or without an IAM authorizer context. Both
+ * `APIGatewayProxyEventV2` and `APIGatewayProxyEventV2WithIAMAuthorizer` are assignable to it, and
+ * so is what the local HTTP adapter builds.
+ */
+export type ApiEvent = APIGatewayProxyEventV2WithRequestContext<
+  APIGatewayEventRequestContextV2 & {
+    authorizer?: { iam?: { userArn?: string | null; accountId?: string | null; callerId?: string | null } | null } | null;
+  }
+>;
+
+export type ApiResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
+
+/** Who is calling, as the authenticator resolved it. */
+export interface Caller {
+  readonly role: AppRole;
+  /** Stable name: recorded as the sender of what an uploader sends, shown in logs. */
+  readonly name: string;
+  /** The datasets an uploader is bound to; absent for admins and scientists. */
+  readonly datasets?: readonly string[];
+}
+
+/** What the routes need of the store; later route modules add their interfaces here. */
+export type ApiStore = UploadReader;
+
+/** What the route handlers may use; built once per process and injected, never imported. */
+export interface ApiDependencies {
+  /** The table, seen through the reads and writes the routes need. */
+  readonly store: ApiStore;
+  readonly config: SymbiontConfig;
+}
+
+/** The generated OpenAPI 3.1 document (typed through the generator, whose types package is its own). */
+export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** `public`: no credentials needed. Otherwise the roles that may call the route. */
+export type Access = 'public' | readonly AppRole[];
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteContext<A extends Access> {
+  /** The authenticated caller; public routes have none. */
+  readonly caller: A extends 'public' ? undefined : Caller;
+  readonly deps: ApiDependencies;
+  /** The OpenAPI document of the router serving this request. */
+  readonly openapi: () => OpenApiDocument;
+  readonly requestId: string;
+}
+
+/**
+ * A reply other than "200 with the response schema": another status, extra headers. Handlers
+ * return the body alone in the common case.
+ */
+export class Reply<T> {
+  constructor(
+    readonly body: T,
+    readonly status?: number,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
+}
+
+export interface RouteSpec<
+  A extends Access,
+  P extends z.ZodObject | undefined,
+  Q extends z.ZodObject | undefined,
+  B extends z.ZodType | undefined,
+  R extends z.ZodType,
+> {
+  readonly method: HttpMethod;
+  /** OpenAPI path template: `/uploads/{id}`. Parameter names must be the keys of `request.params`. */
+  readonly path: string;
+  /** Unique, camelCase; the OpenAPI operationId. */
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags?: readonly string[];
+  readonly access: A;
+  readonly request?: { readonly params?: P; readonly query?: Q; readonly body?: B };
+  readonly response: {
+    /** @default 200 */
+    readonly status?: number;
+    readonly description: string;
+    readonly schema: R;
+    /** @default 'application/json' */
+    readonly contentType?: 'application/json' | 'text/html';
+  };
+  /** Error statuses worth documenting besides the ones every route may give (400, 401, 403, 500). */
+  readonly errors?: readonly number[];
+  readonly handle: (
+    input: { readonly params: Parsed<P>; readonly query: Parsed<Q>; readonly body: Parsed<B> },
+    context: RouteContext<A>,
+  ) => Promise<z.input<R> | Reply<z.input<R>>> | z.input<R> | Reply<z.input<R>>;
+}
+
+/** A declared route, its generics erased so that routes of different shapes fit in one list. */
+export type Route = RouteSpec<Access, z.ZodObject | undefined, z.ZodObject | undefined, z.ZodType | undefined, z.ZodType>;
+
+/**
+ * Declares a route. The generics tie the handler's input to the request schemas and its result
+ * to the response schema; the returned value is the erased {@link Route} the lists hold.
+ */
+export function defineRoute<
+  A extends Access,
+  R extends z.ZodType,
+  P extends z.ZodObject | undefined = undefined,
+  Q extends z.ZodObject | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(spec: RouteSpec<A, P, Q, B, R>): Route {
+  return spec as unknown as Route;
+}
