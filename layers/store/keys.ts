@@ -92,7 +92,7 @@ export const EVALUATION_LINK_PREFIX = 'EVAL#';
 
 /** The baseline of a pipeline on one dataset version and parameter point. */
 export const baselineKey = (pipeline: string, dataset: string, version: number, pointHash: string): Key => ({
-  pk: `BASELINE#${part(pipeline, 'pipeline')}#${part(dataset, 'dataset')}@${versionNumber(version)}#${part(pointHash, 'point hash')}`,
+  pk: `BASELINE#${part(pipeline, 'pipeline')}#${part(dataset, 'dataset')}@${Number(versionNumber(version))}#${part(pointHash, 'point hash')}`,
   sk: 'BASELINE',
 });
 
