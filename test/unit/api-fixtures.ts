@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '#config/load';
+import { BadRequestError } from '#shared/errors';
 import { bearerTokenAuthenticator, createApi, type Authenticator, type Router } from '#api/api';
 import type { ApiEvent, ApiResult, Route } from '#api/route';
 import type { ListUploadsInput, UploadPageResult, UploadReader, UploadRecord } from '#api/upload-reader';
@@ -74,10 +75,12 @@ export const sampleUploads: readonly UploadRecord[] = [
   upload({ uploadId: '01JH2QN2K3M4N5P6Q7R8S9T0V1', sender: 'field-team', dataset: 'sites', status: 'rejected', reason: 'not allowed' }),
 ];
 
-/** An in-memory {@link UploadReader} that records the listing queries it receives. */
+/**
+ * An in-memory {@link UploadReader} that records the listing queries it receives. Its cursors are
+ * offsets (`o2`); `nextCursor`, when set, is handed back instead, whatever the query.
+ */
 export class MemoryUploads implements UploadReader {
   readonly queries: ListUploadsInput[] = [];
-  /** Cursor to hand back with the next listing page. */
   nextCursor: string | undefined;
 
   constructor(private readonly uploads: readonly UploadRecord[] = sampleUploads) {}
@@ -94,7 +97,11 @@ export class MemoryUploads implements UploadReader {
         (query.status === undefined || u.status === query.status) &&
         (query.sender === undefined || u.sender === query.sender),
     );
-    return { items: items.slice(0, Number(query.limit ?? 25)), ...(this.nextCursor ? { cursor: this.nextCursor } : {}) };
+    if (this.nextCursor) return { items: items.slice(0, Number(query.limit ?? 25)), cursor: this.nextCursor };
+    const start = query.cursor === undefined ? 0 : Number(/^o(\d+)$/.exec(query.cursor)?.[1] ?? Number.NaN);
+    if (Number.isNaN(start)) throw new BadRequestError(`cursor ${query.cursor} was not handed out by this listing`);
+    const end = start + Number(query.limit ?? 25);
+    return { items: items.slice(start, end), ...(end < items.length ? { cursor: `o${end}` } : {}) };
   }
 }
 

@@ -1,0 +1,102 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { MAX_PAGE_SIZE, uploadPageSchema, uploadSchema, uploadStatuses, type Upload } from '#api/schemas';
+import type { CommandModule, Session } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { formatBytes, formatFields, formatTable, formatTime, type Column } from '../output.ts';
+
+/** `symbiont uploads …`: what arrived, and what became of it. */
+export const uploadsCommands: CommandModule = {
+  register(program, context) {
+    const uploads = program.command('uploads').description('Files that arrived over SFTP or through the API, and their outcome.');
+
+    uploads
+      .command('list')
+      .description('List uploads, newest first.')
+      .option('--dataset <name>', 'only uploads to this dataset')
+      .addOption(new Option('--status <status>', 'only uploads in this status').choices(uploadStatuses))
+      .option('--sender <name>', 'only uploads sent by this SFTP user or API caller')
+      .option('--limit <n>', `uploads per page, 1 to ${MAX_PAGE_SIZE}`, wholeNumber)
+      .option('--cursor <cursor>', 'continue from the cursor a previous page printed')
+      .option('--all', 'follow the cursors and list every page')
+      .action(async (options: ListOptions, command: Command) => listUploads(context.open(command), options));
+
+    uploads
+      .command('show')
+      .description('Show one upload: where it is, its status and why.')
+      .argument('<id>', 'upload id')
+      .action(async (id: string, _options: unknown, command: Command) => showUpload(context.open(command), id));
+  },
+};
+
+interface ListOptions {
+  readonly dataset?: string;
+  readonly status?: string;
+  readonly sender?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly all?: boolean;
+}
+
+const columns: readonly Column<Upload>[] = [
+  { header: 'UPLOAD ID', value: (u) => u.uploadId },
+  { header: 'DATASET', value: (u) => u.dataset ?? '-' },
+  { header: 'STATUS', value: (u) => u.status },
+  { header: 'SENDER', value: (u) => u.sender ?? '-' },
+  { header: 'SOURCE', value: (u) => u.source },
+  { header: 'SIZE', value: (u) => formatBytes(u.size) || '-' },
+  { header: 'RECEIVED', value: (u) => formatTime(u.receivedAt) },
+];
+
+async function listUploads(session: Session, options: ListOptions): Promise<void> {
+  const query = { dataset: options.dataset, status: options.status, sender: options.sender, limit: options.limit };
+  const items: Upload[] = [];
+  let cursor = options.cursor;
+  const seen = new Set<string>();
+  do {
+    const page = await session.client.get('/uploads', { ...query, cursor }, uploadPageSchema);
+    items.push(...page.items);
+    cursor = page.cursor;
+    if (cursor !== undefined && seen.has(cursor)) {
+      throw new ApiError(200, 'invalid_response', 'the API handed out the same cursor twice; stopping instead of looping');
+    }
+    if (cursor !== undefined) seen.add(cursor);
+  } while (options.all && cursor !== undefined);
+
+  if (session.json) {
+    session.printJson({ items, ...(cursor ? { cursor } : {}) });
+    return;
+  }
+  if (items.length === 0) session.print('No uploads.\n');
+  else session.print(formatTable(columns, items));
+  if (cursor) session.note(`More uploads: add --cursor ${cursor} (or --all).`);
+}
+
+async function showUpload(session: Session, id: string): Promise<void> {
+  const upload = await session.client.get(`/uploads/${encodeURIComponent(id)}`, {}, uploadSchema);
+  if (session.json) {
+    session.printJson(upload);
+    return;
+  }
+  session.print(
+    formatFields([
+      ['upload', upload.uploadId],
+      ['dataset', upload.dataset],
+      ['status', upload.status],
+      ['reason', upload.reason],
+      ['source', upload.sender ? `${upload.source} (${upload.sender})` : upload.source],
+      ['file', upload.file],
+      ['object', `s3://${upload.bucket}/${upload.key}${upload.versionId ? ` (version ${upload.versionId})` : ''}`],
+      ['size', upload.size === undefined ? undefined : `${formatBytes(upload.size)} (${upload.size} bytes)`],
+      ['etag', upload.etag],
+      ['slot', upload.slotId],
+      ['outcome', upload.outcomeKey],
+      ['received', upload.receivedAt],
+      ['updated', upload.updatedAt],
+    ]),
+  );
+}
+
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number.');
+  return Number(value);
+}
