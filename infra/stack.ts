@@ -1,6 +1,8 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { StackSettings, SymbiontConfig } from '#config/schema';
+import { apiRoutes } from '#api/api';
+import { Api } from './constructs/api.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { acknowledge } from './constructs/nag.ts';
 import { Storage } from './constructs/storage.ts';
@@ -18,6 +20,7 @@ export interface SymbiontStackProps extends StackProps {
 export class SymbiontStack extends Stack {
   public readonly storage: Storage;
   public readonly ingest: Ingest;
+  public readonly api: Api;
 
   constructor(scope: Construct, id: string, props: SymbiontStackProps) {
     super(scope, id, props);
@@ -29,6 +32,13 @@ export class SymbiontStack extends Stack {
       landingExpiryDays: settings.landingExpiryDays,
     });
     this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, configFile: props.configFile });
+    this.api = new Api(this, 'Api', {
+      storage: this.storage,
+      configFile: props.configFile,
+      stage: settings.stage,
+      routes: apiRoutes,
+      uploaderDatasets: props.config.uploaderDatasets ?? Object.keys(props.config.datasets),
+    });
 
     this.acknowledgeCdkInternals();
 

@@ -1,0 +1,5 @@
+import type { Benchmark } from './harness.ts';
+import { ingestMessageBenchmark } from './ingest-message.ts';
+
+/** Every benchmark `npm run bench` knows, in the order they run. */
+export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark];
