@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { apiRoutes } from '#api/api';
 import { buildOpenApiDocument } from '#api/openapi';
 import { json, localApi, request } from './api-fixtures.ts';
@@ -78,4 +78,57 @@ describe('GET /docs', () => {
 
     expect(result.headers['content-security-policy']).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+';/);
   });
+
+  it('renders every route of the document with the page’s own script', async () => {
+    // Prepare: a DOM just large enough for the page's script, and fetch answering from the router.
+    const api = localApi();
+    const page = await api.handle(request('GET', '/docs'));
+    const script = /<script>([\s\S]*)<\/script>/.exec(page.body)?.[1] ?? '';
+    const document = new FakeDocument();
+    const fetch = async (url: string) => {
+      const result = await api.handle(request('GET', `/${url}`));
+      return { ok: result.statusCode === 200, status: result.statusCode, json: async () => JSON.parse(result.body) };
+    };
+
+    // Act
+    new Function('document', 'fetch', 'Node', script)(document, fetch, FakeNode);
+
+    // Assess
+    await vi.waitFor(() => expect(document.content.text()).toContain('Schemas'));
+    const text = document.content.text();
+    for (const route of api.routes) expect(text).toContain(`${route.method} ${route.path}`);
+  });
 });
+
+/** The few DOM calls the docs page makes: elements with attributes, children and text. */
+class FakeNode {
+  readonly children: (FakeNode | string)[] = [];
+  readonly attributes: Record<string, string> = {};
+  constructor(readonly tag: string) {}
+  setAttribute(name: string, value: string) {
+    this.attributes[name] = value;
+  }
+  append(...nodes: (FakeNode | string)[]) {
+    this.children.push(...nodes);
+  }
+  replaceChildren(...nodes: (FakeNode | string)[]) {
+    this.children.splice(0, this.children.length, ...nodes);
+  }
+  text(): string {
+    return this.children.map((c) => (typeof c === 'string' ? c : c.text())).join('');
+  }
+}
+
+class FakeDocument {
+  title = '';
+  readonly content = new FakeNode('main');
+  createElement(tag: string) {
+    return new FakeNode(tag);
+  }
+  createTextNode(text: string) {
+    return text;
+  }
+  getElementById(id: string) {
+    return id === 'content' ? this.content : null;
+  }
+}
