@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /**
  * `GET /docs`: a self-contained page that fetches `openapi.json` and lists each route with its
  * roles, parameters, body and answers, and the schemas. No CDN: it must open offline and behind
- * the stack's Content-Security-Policy. The document is fetched by a relative URL so that the page
+ * the stack's Content-Security-Policy. The document is fetched from beside the page so that it
  * works under a named stage (`/dev/docs` → `/dev/openapi.json`) as well as locally. Everything
  * taken from the document is inserted as text, never as HTML.
  */
@@ -51,7 +51,9 @@ function renderOperation(path, method, op) {
 async function main() {
   const root = document.getElementById('content');
   try {
-    const response = await fetch('openapi.json', { headers: { accept: 'application/json' } });
+    // Beside this page, whatever stage prefix or trailing slash its own path has.
+    const page = location.pathname.replace(/[/]+$/, '');
+    const response = await fetch(page.slice(0, page.lastIndexOf('/') + 1) + 'openapi.json', { headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error('openapi.json answered ' + response.status);
     const doc = await response.json();
     document.title = doc.info.title + ' ' + doc.info.version;
