@@ -8,8 +8,10 @@ import type { Auth, Settings } from './settings.ts';
  * response schema; every error answer becomes an {@link ApiError} carrying the API's message.
  */
 
+/** A query parameter value; `undefined` leaves the parameter out. */
 export type QueryValue = string | number | boolean | undefined;
 
+/** Calls to the API, authenticated and checked. */
 export interface ApiClient {
   /** The API's base URL. */
   readonly api: string;
@@ -17,6 +19,7 @@ export interface ApiClient {
   get<T>(path: string, query: Readonly<Record<string, QueryValue>>, schema: z.ZodType<T>): Promise<T>;
 }
 
+/** Where the API is, how to authenticate, and how to send. */
 export interface ApiClientOptions extends Settings {
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;

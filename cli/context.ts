@@ -37,6 +37,7 @@ export interface CommandModule {
   register(program: Command, context: CliContext): void;
 }
 
+/** The context every command module registers with: output and sessions for one run. */
 export function createContext(io: CliIo, userAgent: string): CliContext {
   return {
     io,

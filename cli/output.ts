@@ -1,5 +1,6 @@
 /** How the CLI prints: aligned tables and key/value blocks for people, JSON for scripts. */
 
+/** A table column: its header and how a row shows in it. */
 export interface Column<T> {
   readonly header: string;
   readonly value: (row: T) => string;
@@ -24,6 +25,7 @@ export function formatFields(fields: readonly (readonly [string, string | undefi
   return present.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n') + '\n';
 }
 
+/** JSON for scripts: indented, one trailing newline. */
 export function formatJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }

@@ -17,10 +17,12 @@ export interface GlobalOptions {
   readonly region?: string;
 }
 
+/** How requests are authenticated: a bearer token (local) or AWS SigV4 (deployed). */
 export type Auth =
   | { readonly kind: 'bearer'; readonly token: string }
   | { readonly kind: 'sigv4'; readonly region: string; readonly profile?: string };
 
+/** The resolved settings of one invocation. */
 export interface Settings {
   /** Base URL of the API, without a trailing slash; may carry a stage path. */
   readonly api: string;

@@ -11,6 +11,7 @@ import { uploadRoutes } from './routes/uploads.ts';
  */
 export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes];
 
+/** What the API is built from: the same in Lambda and in the local runtime. */
 export interface CreateApiOptions {
   readonly store: ApiStore;
   readonly config: SymbiontConfig;

@@ -53,6 +53,7 @@ export const roleMapSchema = z.record(
   z.string().regex(/^[\w+=,.@-]{1,64}$/, 'expected an IAM role name'),
   z.union([z.enum(['admin', 'scientist']).transform((role) => ({ role })), roleGrantSchema]),
 );
+/** A parsed `ROLE_MAP`: IAM role name → what the role stands for. */
 export type RoleMap = z.output<typeof roleMapSchema>;
 
 /** Local bearer tokens: token → the caller it stands for. */

@@ -26,6 +26,7 @@ export type ApiEvent = APIGatewayProxyEventV2WithRequestContext<
   }
 >;
 
+/** An HTTP API (payload format 2.0) answer, always with status, headers and a string body. */
 export type ApiResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
 
 /** Who is calling, as the authenticator resolved it. */
@@ -50,6 +51,7 @@ export interface ApiDependencies {
 /** The generated OpenAPI 3.1 document (typed through the generator, whose types package is its own). */
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
+/** Methods a route may answer, lower-case as OpenAPI writes them. */
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** `public`: no credentials needed. Otherwise the roles that may call the route. */
@@ -57,6 +59,7 @@ export type Access = 'public' | readonly AppRole[];
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
 
+/** What a route handler gets besides its parsed input. */
 export interface RouteContext<A extends Access> {
   /** The authenticated caller; public routes have none. */
   readonly caller: A extends 'public' ? undefined : Caller;
@@ -78,6 +81,7 @@ export class Reply<T> {
   ) {}
 }
 
+/** One route: what it answers, who may call it, what it takes and gives, and the handler. */
 export interface RouteSpec<
   A extends Access,
   P extends z.ZodObject | undefined,

@@ -18,6 +18,7 @@ export interface Router {
   openapi(): OpenApiDocument;
 }
 
+/** The routes to serve and what they are served with. */
 export interface RouterOptions {
   readonly routes: readonly Route[];
   readonly deps: ApiDependencies;

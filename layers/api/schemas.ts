@@ -21,6 +21,7 @@ export { uploadStatuses, type UploadStatus } from '#store/uploads';
 
 /** Largest page a listing hands out; a bigger `limit` is a 400, not silently clamped. */
 export const MAX_PAGE_SIZE = 100;
+/** Page size when a listing names none. */
 export const DEFAULT_PAGE_SIZE = 25;
 
 // Crockford base32, 26 characters: what `ulid` mints. Checked here so a typo is a 400, not a lookup.
@@ -51,6 +52,7 @@ export type ErrorResponse = z.infer<typeof errorResponseSchema>;
 export const fieldProblemSchema = z.object({ field: z.string(), message: z.string() }).openapi('FieldProblem');
 export type FieldProblem = z.infer<typeof fieldProblemSchema>;
 
+/** `GET /health`. */
 export const healthSchema = z.object({ status: z.literal('ok') }).openapi('Health');
 
 /** The OpenAPI document itself, served at `/openapi.json`. */
@@ -58,6 +60,7 @@ export const openApiDocumentSchema = z
   .looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }) })
   .openapi('OpenApiDocument', { description: 'This document (OpenAPI 3.1).' });
 
+/** `GET /docs`: the page's HTML. */
 export const docsPageSchema = z.string().openapi({ description: 'An HTML page that renders /openapi.json.' });
 
 /**
@@ -86,6 +89,7 @@ export const uploadSchema = z
   .openapi('Upload');
 export type Upload = z.infer<typeof uploadSchema>;
 
+/** `GET /uploads`: one page of uploads and the cursor of the next. */
 export const uploadPageSchema = z
   .object({
     items: z.array(uploadSchema),
@@ -94,6 +98,7 @@ export const uploadPageSchema = z
   .openapi('UploadPage');
 export type UploadPage = z.infer<typeof uploadPageSchema>;
 
+/** `GET /uploads` query: filters and paging. Unknown parameters are refused, so a typo is a 400. */
 export const listUploadsQuerySchema = z.strictObject({
   dataset: datasetName.optional().openapi({ description: 'Only uploads to this dataset.' }),
   status: z.enum(uploadStatuses).optional().openapi({ description: 'Only uploads in this status.' }),
@@ -109,6 +114,7 @@ export const listUploadsQuerySchema = z.strictObject({
 });
 export type ListUploadsQuery = z.infer<typeof listUploadsQuerySchema>;
 
+/** `GET /uploads/{id}` path parameters. */
 export const uploadIdParamsSchema = z.strictObject({
   id: z
     .string()
