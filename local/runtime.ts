@@ -1,0 +1,243 @@
+import { createServer } from 'node:http';
+import { resolve } from 'node:path';
+import { configPath, loadConfig } from '#config/load';
+import type { SymbiontConfig } from '#config/schema';
+import { endpointEnv } from '#shared/aws';
+import { log as logger } from './log.ts';
+import { env as envNames, localNames, type QueueName } from '#shared/resources';
+import { createLocalClients, LOCAL_CREDENTIALS, type LocalClients } from './clients.ts';
+import { startDynamoDb, startS3, startSqs, type Emulator } from './emulators.ts';
+import { describeEndpoints, writeEndpoints, type Endpoints } from './endpoints.ts';
+import { LocalRuntimeError } from './errors.ts';
+import { createHttpAdapter, type HttpApiHandler } from './http-adapter.ts';
+import { lockDataDir } from './lock.ts';
+import { close, listen, localUrl } from './net.ts';
+import { provisionBuckets, provisionQueues, provisionTable, type LocalQueue, type QueueOverrides } from './provision.ts';
+import { createS3Bridge, type AnnouncedArrival } from './s3-bridge.ts';
+import { DATA_DIR_ENV, resolvePorts, type LocalPorts } from './settings.ts';
+import { startSqsPoller, type BatchOutcome, type SqsHandler, type SqsPoller } from './sqs-poller.ts';
+import { browserTokens, loadOrCreateTokens, tokenMap } from './tokens.ts';
+
+/** The region the local services report; any region works, this one is AWS's default. */
+export const LOCAL_REGION = 'us-east-1';
+
+export interface StartLocalOptions {
+  /** The config file. @default `SYMBIONT_CONFIG`, else `symbiont.config.json` in the working directory */
+  readonly configFile?: string;
+  /** Where data persists. @default `SYMBIONT_DATA_DIR`, else the config's `local.dataDir` (`.symbiont`) */
+  readonly dataDir?: string;
+  /** Ports that beat the environment and the config; 0 picks a free port. */
+  readonly ports?: Partial<LocalPorts>;
+  /** Where `SYMBIONT_*_PORT` and `SYMBIONT_DATA_DIR` are read. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Queue settings that differ from `#shared/resources` (tests: a short visibility timeout). */
+  readonly queueOverrides?: QueueOverrides;
+  /**
+   * Handlers that stand in for the real ones, to test the adapters alone. The real ones are
+   * imported (after the environment they read is set) when these are absent.
+   */
+  readonly handlers?: { readonly ingest?: SqsHandler; readonly api?: HttpApiHandler };
+  /** Seconds a poller's ReceiveMessage waits. @default 1 */
+  readonly pollWaitSeconds?: number;
+  /** Called after the S3 bridge announced an arrival. */
+  readonly onArrival?: (arrival: AnnouncedArrival) => void;
+  /** Called after each handler invocation by a poller. */
+  readonly onBatch?: (outcome: BatchOutcome) => void;
+}
+
+/** A running local runtime. */
+export interface LocalRuntime {
+  readonly endpoints: Endpoints;
+  /** Where endpoints.json and env.sh were written. */
+  readonly files: { readonly json: string; readonly env: string };
+  /** Milliseconds from `startLocal` to ready. */
+  readonly bootMs: number;
+  /** The config it runs. */
+  readonly config: SymbiontConfig;
+  /** Stops pollers and servers and releases the data directory; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The queue consumers: which handler each queue of `#shared/resources` feeds, as the stack wires them. */
+const consumers: Record<QueueName, { functionName: string; load: () => Promise<SqsHandler> }> = {
+  ingest: {
+    functionName: 'ingest-upload',
+    load: async () => (await import('../functions/ingest-upload/handler.ts')).handler,
+  },
+};
+
+/**
+ * The environment the real handlers were imported with. They read it once, at module scope, so a
+ * second runtime in the same process must offer them the same endpoints.
+ */
+let handlerEnv: Readonly<Record<string, string>> | undefined;
+
+/**
+ * Boots the local runtime in this process: S3, DynamoDB and SQS emulators with data under the
+ * data directory, the resources the stack creates, the S3 bridge, one poller per queue calling the
+ * same handler as Lambda, and the HTTP API with a bearer token per role. Resolves once everything
+ * answers and endpoints.json is written.
+ */
+export async function startLocal(options: StartLocalOptions = {}): Promise<LocalRuntime> {
+  const started = performance.now();
+  const env = options.env ?? process.env;
+  const configFile = resolve(options.configFile ?? configPath(env));
+  const { config } = loadConfig(configFile);
+  const dataDir = resolve(options.dataDir ?? (env[DATA_DIR_ENV] || config.local.dataDir));
+  const ports = resolvePorts(config.local, env, options.ports);
+  const names = localNames(config.stack.stage);
+  const region = LOCAL_REGION;
+  const uploaderDatasets = config.uploaderDatasets ?? Object.keys(config.datasets);
+
+  const lock = lockDataDir(dataDir);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.warn('a part of the local runtime did not stop cleanly', { error: error as Error });
+      }
+    }
+    lock.release();
+  };
+
+  try {
+    const tokens = loadOrCreateTokens(dataDir);
+    const bridge = createS3Bridge({ landingBucket: names.landingBucket, region, onArrival: options.onArrival });
+    let apiReady!: (handler: HttpApiHandler) => void;
+    let apiFailed!: (error: Error) => void;
+    const apiHandler = new Promise<HttpApiHandler>((res, rej) => {
+      apiReady = res;
+      apiFailed = rej;
+    });
+    apiHandler.catch(() => undefined);
+    const apiServer = createServer(createHttpAdapter({ handler: apiHandler, browserTokens: browserTokens(tokens) }));
+
+    // Everything that takes a port starts at once, so a taken port is reported before any work.
+    const starting = [
+      startS3(dataDir, ports.s3, (s3rver) => bridge.attach(s3rver)),
+      startDynamoDb(dataDir, ports.dynamodb),
+      startSqs(dataDir, ports.sqs, region),
+      listen(apiServer, ports.api, 'api').then((port): Emulator => ({ port, url: localUrl(port), stop: () => close(apiServer) })),
+    ] as const;
+    const settled = await Promise.allSettled(starting);
+    // Stopped in reverse order: the API first, then the bridge and pollers (registered later), the emulators last.
+    for (const result of settled) if (result.status === 'fulfilled') stops.push(() => result.value.stop());
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      apiFailed(failure.reason as Error);
+      throw failure.reason;
+    }
+    const [s3, dynamodb, sqs, api] = settled.map((r) => (r as PromiseFulfilledResult<Emulator>).value) as [Emulator, Emulator, Emulator, Emulator];
+
+    const clients: LocalClients = createLocalClients({ s3: s3.url, dynamodb: dynamodb.url, sqs: sqs.url }, region);
+    stops.push(async () => clients.destroy());
+    await provisionBuckets(clients.s3, names);
+    await provisionTable(clients.dynamodb, names.table);
+    const queues = await provisionQueues(clients.sqs, sqs.url, region, names, options.queueOverrides);
+    const ingestQueue = queueNamed(queues, 'ingest');
+
+    const handlerSettings: Record<string, string> = {
+      [envNames.tableName]: names.table,
+      [envNames.landingBucket]: names.landingBucket,
+      [envNames.dataBucket]: names.dataBucket,
+      [envNames.ingestQueueUrl]: ingestQueue.url,
+      [endpointEnv.s3]: s3.url,
+      [endpointEnv.dynamodb]: dynamodb.url,
+      [endpointEnv.sqs]: sqs.url,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
+      SYMBIONT_CONFIG: configFile,
+    };
+    const needsRealHandlers = !options.handlers?.ingest || !options.handlers?.api;
+    if (needsRealHandlers) useHandlerEnv(handlerSettings);
+
+    // Stopped before the emulators (which the handlers still use), after the API.
+    const pollers: SqsPoller[] = [];
+    bridge.connect({ s3: clients.s3, sqs: clients.sqs, queueUrl: ingestQueue.url });
+    for (const queue of queues) {
+      const consumer = consumers[queue.name];
+      const handler = queue.name === 'ingest' && options.handlers?.ingest ? options.handlers.ingest : await consumer.load();
+      pollers.push(
+        startSqsPoller({
+          sqs: clients.sqs,
+          queue,
+          region,
+          handler,
+          functionName: `${names.queue(queue.name)}-${consumer.functionName}`,
+          waitTimeSeconds: options.pollWaitSeconds,
+          onBatch: options.onBatch,
+        }),
+      );
+    }
+    stops.push(async () => {
+      await bridge.stop();
+      await Promise.all(pollers.map((p) => p.stop()));
+    });
+    stops.push(() => close(apiServer));
+
+    const authenticatorTokens = tokenMap(tokens, uploaderDatasets);
+    apiReady(options.handlers?.api ?? (await loadApi(config, authenticatorTokens)));
+
+    const endpoints = describeEndpoints({
+      urls: { api: api.url, s3: s3.url, dynamodb: dynamodb.url, sqs: sqs.url },
+      region,
+      names,
+      queues,
+      tokens,
+      uploaderDatasets,
+      dataDir,
+      configFile,
+    });
+    const files = writeEndpoints(dataDir, endpoints);
+    const bootMs = performance.now() - started;
+    logger.info('local runtime ready', { bootMs: Math.round(bootMs), dataDir, api: api.url });
+    let stopping: Promise<void> | undefined;
+    return {
+      endpoints,
+      files,
+      bootMs,
+      config,
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** The API router with the bearer-token authenticator, built as functions/api/handler.ts builds it for IAM. */
+async function loadApi(config: SymbiontConfig, tokens: Parameters<typeof import('#api/api').bearerTokenAuthenticator>[0]): Promise<HttpApiHandler> {
+  const [{ createApi, bearerTokenAuthenticator }, { createStoreFromEnv }] = await Promise.all([import('#api/api'), import('#store/store')]);
+  const api = createApi({ store: createStoreFromEnv(), config, authenticator: bearerTokenAuthenticator(tokens) });
+  return (event) => api.handle(event);
+}
+
+/**
+ * Sets the environment the handlers read at module scope — before they are imported. Handlers
+ * imported by an earlier runtime in this process keep what they read then, so a second runtime
+ * must offer the same endpoints (restart it on the same ports and data directory).
+ */
+function useHandlerEnv(settings: Readonly<Record<string, string>>): void {
+  if (handlerEnv) {
+    const changed = Object.keys(settings).filter((name) => handlerEnv?.[name] !== settings[name]);
+    if (changed.length > 0) {
+      throw new LocalRuntimeError(
+        `the handlers of this process were loaded with other settings (${changed.join(', ')}): restart in a new process, or on the same ports and data directory`,
+      );
+    }
+  }
+  Object.assign(process.env, settings);
+  handlerEnv = { ...settings };
+}
+
+function queueNamed(queues: readonly LocalQueue[], name: QueueName): LocalQueue {
+  const queue = queues.find((q) => q.name === name);
+  if (!queue) throw new LocalRuntimeError(`queue ${name} is not defined in #shared/resources`);
+  return queue;
+}
