@@ -65,6 +65,7 @@ export function createRouter(options: RouterOptions): Router {
           authorize(route, caller);
         }
         const input = parseInput(route, params, event);
+        // `caller` is undefined exactly for public routes, whose context type says so.
         const result = await route.handle(input, { caller: caller as Caller, deps, openapi, requestId });
         const answer = respond(route, result);
         logger.debug('request served', { requestId, method, path, status: answer.statusCode, caller: caller?.name });
@@ -174,6 +175,7 @@ function parseInput(route: Route, params: Record<string, string>, event: ApiEven
     body: route.request?.body ? parsePart(route.request.body, bodyOf(event), 'body') : undefined,
   };
   if (problems.length > 0) throw new InvalidRequestError(problems);
+  // The route's own schemas produced these values; its erased type can no longer say so.
   return input as never;
 }
 
