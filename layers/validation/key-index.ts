@@ -1,0 +1,196 @@
+import { KeyIndexCapacityError } from './errors.ts';
+import { murmur3 } from './hash.ts';
+
+/** Key bytes live in segments of this size; an entry never spans two. */
+const SEGMENT_BITS = 24;
+const SEGMENT_SIZE = 1 << SEGMENT_BITS;
+/** References are 32-bit offsets + 1 into the arena (0 marks an empty slot). */
+const MAX_ARENA_BYTES = 2 ** 32 - 2;
+const MAX_LOAD = 0.7;
+
+/**
+ * Exact set of unique-key values, in compact memory: an open-addressing table of 32-bit hashes and
+ * 32-bit references (8 bytes a slot) into an arena that holds each distinct key once, beside the
+ * row that first had it. A hash match is confirmed by comparing the key bytes, so a collision is
+ * never reported as a duplicate and a duplicate is never missed.
+ *
+ * Memory is about 12 bytes of table per key (at the load it runs at) plus the key bytes and 5–7
+ * bytes of bookkeeping: ~35 bytes a key for the `readings` key. A JS `Set` of strings needs several
+ * times that and stops at ~16.7 M entries; this index is bounded only by its 4 GiB arena.
+ */
+export class KeyIndex {
+  private hashes = new Uint32Array(1 << 16);
+  private refs = new Uint32Array(1 << 16);
+  private bits = 16;
+  private count = 0;
+  private readonly segments: Uint8Array[] = [];
+  /** Bytes used in the last segment. */
+  private used = SEGMENT_SIZE;
+
+  /** How many distinct keys the index holds. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Bytes the index has allocated (table and arena). */
+  get allocatedBytes(): number {
+    return this.hashes.byteLength + this.refs.byteLength + this.segments.length * SEGMENT_SIZE;
+  }
+
+  /**
+   * Adds the key `key[0, length)` first seen in `row`. Returns 0 when the key is new, or the row
+   * (≥ 1) where it was first seen.
+   */
+  add(key: Uint8Array, length: number, row: number): number {
+    const hash = murmur3(key, 0, length, 0x5eed);
+    const shift = 32 - this.bits;
+    const mask = (1 << this.bits) - 1;
+    let slot = Math.imul(hash, 0x9e3779b1) >>> shift;
+    for (;;) {
+      const ref = this.refs[slot]!;
+      if (ref === 0) break;
+      if (this.hashes[slot] === hash) {
+        const firstRow = this.rowIfEqual(ref - 1, key, length);
+        if (firstRow >= 0) return firstRow;
+      }
+      slot = (slot + 1) & mask;
+    }
+    this.hashes[slot] = hash;
+    this.refs[slot] = this.store(key, length, row) + 1;
+    this.count++;
+    if (this.count > MAX_LOAD * 2 ** this.bits) this.grow();
+    return 0;
+  }
+
+  /** The first row of the entry at `offset` when its key equals `key[0, length)`, else -1. */
+  private rowIfEqual(offset: number, key: Uint8Array, length: number): number {
+    const segment = this.segments[offset >>> SEGMENT_BITS]!;
+    let pos = offset & (SEGMENT_SIZE - 1);
+    const row = segment[pos]! | (segment[pos + 1]! << 8) | (segment[pos + 2]! << 16) | (segment[pos + 3]! * 0x1000000);
+    pos += 4;
+    let storedLength = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = segment[pos++]!;
+      storedLength += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+    if (storedLength !== length) return -1;
+    for (let i = 0; i < length; i++) if (segment[pos + i] !== key[i]) return -1;
+    return row;
+  }
+
+  /** Appends an entry (row, varint length, bytes) to the arena; returns its offset. */
+  private store(key: Uint8Array, length: number, row: number): number {
+    const need = 4 + 5 + length;
+    if (this.used + need > SEGMENT_SIZE) {
+      if (need > SEGMENT_SIZE) throw new KeyIndexCapacityError(`a unique key of ${length} bytes is larger than the key index holds`);
+      if ((this.segments.length + 1) * SEGMENT_SIZE > MAX_ARENA_BYTES + 1) {
+        throw new KeyIndexCapacityError('the unique-key index is full (4 GiB of key bytes)');
+      }
+      this.segments.push(new Uint8Array(SEGMENT_SIZE));
+      this.used = 0;
+    }
+    const segment = this.segments[this.segments.length - 1]!;
+    const offset = (this.segments.length - 1) * SEGMENT_SIZE + this.used;
+    let pos = this.used;
+    const storedRow = Math.min(row, 0xffffffff);
+    segment[pos++] = storedRow & 0xff;
+    segment[pos++] = (storedRow >>> 8) & 0xff;
+    segment[pos++] = (storedRow >>> 16) & 0xff;
+    segment[pos++] = (storedRow >>> 24) & 0xff;
+    let rest = length;
+    while (rest >= 0x80) {
+      segment[pos++] = (rest & 0x7f) | 0x80;
+      rest = Math.floor(rest / 0x80);
+    }
+    segment[pos++] = rest;
+    segment.set(key.subarray(0, length), pos);
+    this.used = pos + length;
+    return offset;
+  }
+
+  /** Doubles the table; the hashes are kept, so no key is hashed again. */
+  private grow(): void {
+    const oldHashes = this.hashes;
+    const oldRefs = this.refs;
+    this.bits++;
+    this.hashes = new Uint32Array(1 << this.bits);
+    this.refs = new Uint32Array(1 << this.bits);
+    const shift = 32 - this.bits;
+    const mask = (1 << this.bits) - 1;
+    for (let i = 0; i < oldRefs.length; i++) {
+      const ref = oldRefs[i]!;
+      if (ref === 0) continue;
+      const hash = oldHashes[i]!;
+      let slot = Math.imul(hash, 0x9e3779b1) >>> shift;
+      while (this.refs[slot] !== 0) slot = (slot + 1) & mask;
+      this.hashes[slot] = hash;
+      this.refs[slot] = ref;
+    }
+  }
+}
+
+/**
+ * Builds the bytes of one key from its column parts. Each part is written with a type tag and a
+ * length prefix, so ("a,b", "c") and ("a", "b,c") can never produce the same bytes.
+ */
+export class KeyBuilder {
+  bytes = new Uint8Array(256);
+  length = 0;
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** A null part (an empty cell or missing value of a nullable key column). */
+  addNull(): void {
+    this.ensure(1);
+    this.bytes[this.length++] = 0;
+  }
+
+  /** Raw bytes (strings, dates, booleans written canonically by the caller). */
+  addBytes(buf: Uint8Array, start: number, end: number): void {
+    const length = end - start;
+    this.ensure(length + 6);
+    this.bytes[this.length++] = 1;
+    let rest = length;
+    while (rest >= 0x80) {
+      this.bytes[this.length++] = (rest & 0x7f) | 0x80;
+      rest = Math.floor(rest / 0x80);
+    }
+    this.bytes[this.length++] = rest;
+    this.bytes.set(buf.subarray(start, end), this.length);
+    this.length += length;
+  }
+
+  /** A number by its double bits, so 7, 07 and 7.0 are one key. */
+  addNumber(value: number): void {
+    this.ensure(9);
+    this.bytes[this.length++] = 2;
+    this.view().setFloat64(this.length, value, true);
+    this.length += 8;
+  }
+
+  /** An instant, so 12:00:00Z and 13:00:00+01:00 are one key. */
+  addInstant(seconds: number, nanos: number): void {
+    this.ensure(13);
+    this.bytes[this.length++] = 3;
+    this.view().setFloat64(this.length, seconds, true);
+    this.view().setUint32(this.length + 8, nanos, true);
+    this.length += 12;
+  }
+
+  private dataView: DataView | undefined;
+
+  private view(): DataView {
+    if (!this.dataView || this.dataView.buffer !== this.bytes.buffer) this.dataView = new DataView(this.bytes.buffer);
+    return this.dataView;
+  }
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.bytes.length) return;
+    const next = new Uint8Array(Math.max(this.bytes.length * 2, this.length + extra));
+    next.set(this.bytes.subarray(0, this.length));
+    this.bytes = next;
+  }
+}

@@ -1,0 +1,363 @@
+import type { ColumnSpec, DatasetSpec } from '#config/schema';
+import { hashNumber, murmur3 } from './hash.ts';
+import { displayBytes, displayText, type IssueCollector, type Rule } from './issues.ts';
+import { KeyBuilder, KeyIndex } from './key-index.ts';
+import type { Phrasing } from './messages.ts';
+import { ColumnProfiler, type ColumnProfile } from './profile.ts';
+import {
+  codePointLength,
+  latin1,
+  parsedValue,
+  readBoolean,
+  readDate,
+  readInteger,
+  readNumber,
+  readTimestamp,
+  utf8,
+  type ParsedValue,
+  type ValueStatus,
+} from './values.ts';
+
+/** A column of the spec, prepared for checking many cells quickly. */
+interface PreparedColumn {
+  readonly spec: ColumnSpec;
+  readonly name: string;
+  /** Position in the unique key, or -1. */
+  readonly keyPosition: number;
+  /** Allowed values as UTF-8 bytes, for comparing cells without decoding them. */
+  readonly enumBytes?: readonly Uint8Array[];
+  readonly pattern?: RegExp;
+  readonly profiler: ColumnProfiler;
+}
+
+// What a key part of the current row holds.
+const PART_UNSET = 0;
+const PART_NULL = 1;
+const PART_BYTES = 2;
+const PART_NUMBER = 3;
+const PART_INSTANT = 4;
+
+const textEncoder = new TextEncoder();
+
+/**
+ * Checks the cells of one row at a time against the spec's columns (type, range, enum, pattern,
+ * length, nulls), keeps each column's profile, and checks the unique key once the row is complete.
+ * The format readers (CSV, JSONL) feed it; it knows nothing of how the values were written down.
+ */
+export class RowChecker {
+  readonly columns: readonly PreparedColumn[];
+  private readonly keyIndex: KeyIndex | undefined;
+  private readonly keyColumns: readonly number[];
+  private readonly key = new KeyBuilder();
+  private readonly parsed: ParsedValue = parsedValue();
+
+  // Key parts of the current row, by key position.
+  private readonly partKinds: Uint8Array;
+  /** Copies of the bytes of text parts: the cell's own buffer may be a scratch reused by the next cell. */
+  private readonly partBytes: Uint8Array[];
+  private readonly partLengths: Int32Array;
+  private readonly partNumbers: Float64Array;
+  private readonly partNanos: Uint32Array;
+  /** A key cell of this row was invalid: the row takes no part in the uniqueness check. */
+  private keyBroken = false;
+
+  private row = 0;
+  private line = 0;
+  /** Scratch for JSON strings turned into bytes. */
+  private textBytes = new Uint8Array(1024);
+
+  constructor(
+    spec: DatasetSpec,
+    private readonly issues: IssueCollector,
+    private readonly phrasing: Phrasing,
+  ) {
+    const keyNames = spec.unique ?? [];
+    this.columns = spec.columns.map((column) => ({
+      spec: column,
+      name: column.name,
+      keyPosition: keyNames.indexOf(column.name),
+      ...(column.enum ? { enumBytes: column.enum.map((value) => textEncoder.encode(value)) } : {}),
+      ...(column.pattern !== undefined ? { pattern: new RegExp(column.pattern, 'u') } : {}),
+      profiler: new ColumnProfiler(),
+    }));
+    this.keyColumns = keyNames.map((name) => spec.columns.findIndex((column) => column.name === name));
+    this.keyIndex = keyNames.length > 0 ? new KeyIndex() : undefined;
+    const parts = keyNames.length;
+    this.partKinds = new Uint8Array(parts);
+    this.partBytes = Array.from({ length: parts }, () => new Uint8Array(64));
+    this.partLengths = new Int32Array(parts);
+    this.partNumbers = new Float64Array(parts);
+    this.partNanos = new Uint32Array(parts);
+  }
+
+  /** Column index by name. */
+  indexOf(name: string): number {
+    return this.columns.findIndex((column) => column.name === name);
+  }
+
+  /** Starts a row; `row` and `line` position every issue until the next call. */
+  beginRow(row: number, line: number): void {
+    this.row = row;
+    this.line = line;
+    this.keyBroken = false;
+    this.partKinds.fill(PART_UNSET);
+  }
+
+  /**
+   * Ends the row: checks its unique key. `describeKey` shows the key's values for the message
+   * and runs only when the duplicate becomes an example.
+   */
+  endRow(describeKey: () => string): void {
+    const index = this.keyIndex;
+    if (index === undefined || this.keyBroken) return;
+    const key = this.key;
+    key.reset();
+    for (let part = 0; part < this.partKinds.length; part++) {
+      switch (this.partKinds[part]) {
+        case PART_BYTES:
+          key.addBytes(this.partBytes[part]!, 0, this.partLengths[part]!);
+          break;
+        case PART_NUMBER:
+          key.addNumber(this.partNumbers[part]!);
+          break;
+        case PART_INSTANT:
+          key.addInstant(this.partNumbers[part]!, this.partNanos[part]!);
+          break;
+        default:
+          // A key column absent from the file (missingColumns: null) reads as null.
+          key.addNull();
+      }
+    }
+    const firstRow = index.add(key.bytes, key.length, this.row);
+    if (firstRow === 0) return;
+    const { row, line } = this;
+    const column = this.columns[this.keyColumns[0]!]!.name;
+    this.issues.add('unique', undefined, () => ({
+      row,
+      line,
+      value: describeKey(),
+      message: `${this.phrasing.where(row, line)}the key (${describeKey()}) already appears in ${this.phrasing.format === 'jsonl' ? 'line' : 'row'} ${firstRow}. Remove the duplicate, or correct the ${this.keyColumns.length > 1 ? 'key values' : `"${column}"`} of one of them.`,
+    }));
+  }
+
+  /** The cell is absent or empty. */
+  nullCell(column: number): void {
+    const prepared = this.columns[column]!;
+    prepared.profiler.addNull();
+    this.setPart(prepared.keyPosition, PART_NULL);
+    if (!prepared.spec.nullable) {
+      const { row, line } = this;
+      this.breakKey(prepared);
+      this.issues.add('required', prepared.name, () => ({
+        row,
+        line,
+        value: '',
+        message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.requiredMessage(prepared.spec)}`,
+      }));
+    }
+  }
+
+  /** The cell could not be read at all (bad bytes, a stray quote): it was reported already. */
+  brokenCell(column: number): void {
+    this.breakKey(this.columns[column]!);
+  }
+
+  /** An invalid key cell takes its row out of the uniqueness check: its error is reported already. */
+  private breakKey(prepared: PreparedColumn): void {
+    if (prepared.keyPosition >= 0) this.keyBroken = true;
+  }
+
+  /**
+   * A non-empty cell given as UTF-8 bytes `buf[start, end)`, already checked to be valid UTF-8.
+   * `nonAscii` says whether it has bytes ≥ 0x80 (so ASCII cells decode cheaply).
+   */
+  textCell(column: number, buf: Uint8Array, start: number, end: number, nonAscii: boolean): void {
+    const prepared = this.columns[column]!;
+    const spec = prepared.spec;
+    const parsed = this.parsed;
+    let status: ValueStatus;
+    switch (spec.type) {
+      case 'string':
+        this.checkString(prepared, buf, start, end, nonAscii);
+        return;
+      case 'integer':
+        status = readInteger(buf, start, end, parsed);
+        if (status !== 'ok') return this.typeIssue(prepared, 'type.integer', status, buf, start, end);
+        this.checkNumber(prepared, parsed.number, buf, start, end);
+        return;
+      case 'number':
+        status = readNumber(buf, start, end, parsed);
+        if (status !== 'ok') return this.typeIssue(prepared, status === 'not-finite' ? 'number.not-finite' : 'type.number', status, buf, start, end);
+        this.checkNumber(prepared, parsed.number, buf, start, end);
+        return;
+      case 'boolean':
+        status = readBoolean(buf, start, end, parsed);
+        if (status !== 'ok') return this.typeIssue(prepared, 'type.boolean', status, buf, start, end);
+        prepared.profiler.addValue(hashNumber(parsed.number));
+        this.setNumberPart(prepared.keyPosition, parsed.number);
+        return;
+      case 'date':
+        status = readDate(buf, start, end, parsed);
+        if (status !== 'ok') return this.typeIssue(prepared, status === 'calendar' ? 'date.calendar' : 'type.date', status, buf, start, end);
+        prepared.profiler.addOrdered(parsed.number, hashNumber(parsed.number), () => latin1(buf, start, end));
+        this.setNumberPart(prepared.keyPosition, parsed.number);
+        return;
+      case 'timestamp': {
+        status = readTimestamp(buf, start, end, parsed);
+        if (status !== 'ok') return this.typeIssue(prepared, status === 'calendar' ? 'date.calendar' : 'type.timestamp', status, buf, start, end);
+        const { seconds, nanos } = parsed;
+        prepared.profiler.addOrdered(seconds + nanos / 1e9, hashNumber(seconds) ^ nanos, () => latin1(buf, start, end));
+        if (prepared.keyPosition >= 0) {
+          this.partKinds[prepared.keyPosition] = PART_INSTANT;
+          this.partNumbers[prepared.keyPosition] = seconds;
+          this.partNanos[prepared.keyPosition] = nanos;
+        }
+        return;
+      }
+    }
+  }
+
+  /** A JSONL value, checked by its JSON type (a number column wants a JSON number, not a string). */
+  jsonValue(column: number, value: unknown): void {
+    if (value === null || value === undefined) return this.nullCell(column);
+    const prepared = this.columns[column]!;
+    const type = prepared.spec.type;
+    if (typeof value === 'string' && (type === 'string' || type === 'date' || type === 'timestamp')) {
+      const bytes = this.encode(value);
+      this.textCell(column, bytes, 0, this.textLength, this.textLength !== value.length);
+      return;
+    }
+    if (typeof value === 'number' && (type === 'integer' || type === 'number')) {
+      if (type === 'integer' && !Number.isInteger(value)) return this.jsonTypeIssue(prepared, 'type.integer', 'malformed', value);
+      if (type === 'integer' && !Number.isSafeInteger(value)) return this.jsonTypeIssue(prepared, 'type.integer', 'unsafe-integer', value);
+      if (!Number.isFinite(value)) return this.jsonTypeIssue(prepared, 'number.not-finite', 'not-finite', value);
+      const text = String(value);
+      const bytes = this.encode(text);
+      this.checkNumber(prepared, value === 0 ? 0 : value, bytes, 0, this.textLength);
+      return;
+    }
+    if (typeof value === 'boolean' && type === 'boolean') {
+      prepared.profiler.addValue(hashNumber(value ? 1 : 0));
+      this.setNumberPart(prepared.keyPosition, value ? 1 : 0);
+      return;
+    }
+    this.jsonTypeIssue(prepared, `type.${type}`, 'malformed', value);
+  }
+
+  /** The profile of every column, by name. */
+  profile(): Record<string, ColumnProfile> {
+    return Object.fromEntries(this.columns.map((column) => [column.name, column.profiler.result()]));
+  }
+
+  private textLength = 0;
+
+  /** Encodes a JS string into the scratch buffer; its length is left in `textLength`. */
+  private encode(text: string): Uint8Array {
+    if (text.length * 3 > this.textBytes.length) this.textBytes = new Uint8Array(text.length * 3);
+    this.textLength = textEncoder.encodeInto(text, this.textBytes).written;
+    return this.textBytes;
+  }
+
+  private checkString(prepared: PreparedColumn, buf: Uint8Array, start: number, end: number, nonAscii: boolean): void {
+    const spec = prepared.spec;
+    const { row, line } = this;
+    let ok = true;
+    if (prepared.enumBytes && !matchesAny(prepared.enumBytes, buf, start, end)) {
+      ok = false;
+      this.issues.add('enum', prepared.name, () => {
+        const value = displayBytes(buf, start, end);
+        return { row, line, value, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.enumMessage(spec, value)}` };
+      });
+    }
+    if (prepared.pattern) {
+      const text = nonAscii ? utf8(buf, start, end) : latin1(buf, start, end);
+      if (!prepared.pattern.test(text)) {
+        ok = false;
+        this.issues.add('pattern', prepared.name, () => {
+          const value = displayText(text);
+          return { row, line, value, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.patternMessage(spec, value)}` };
+        });
+      }
+    }
+    if (spec.maxLength !== undefined) {
+      const length = nonAscii ? codePointLength(buf, start, end) : end - start;
+      if (length > spec.maxLength) {
+        ok = false;
+        this.issues.add('maxLength', prepared.name, () => ({
+          row,
+          line,
+          value: displayBytes(buf, start, end),
+          message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.maxLengthMessage(spec, length)}`,
+        }));
+      }
+    }
+    if (!ok) {
+      this.breakKey(prepared);
+      return;
+    }
+    prepared.profiler.addValue(murmur3(buf, start, end));
+    const part = prepared.keyPosition;
+    if (part >= 0) {
+      const length = end - start;
+      if (this.partBytes[part]!.length < length) this.partBytes[part] = new Uint8Array(length * 2);
+      this.partBytes[part]!.set(buf.subarray(start, end));
+      this.partLengths[part] = length;
+      this.partKinds[part] = PART_BYTES;
+    }
+  }
+
+  private checkNumber(prepared: PreparedColumn, value: number, buf: Uint8Array, start: number, end: number): void {
+    const spec = prepared.spec;
+    const side = spec.min !== undefined && value < spec.min ? 'min' : spec.max !== undefined && value > spec.max ? 'max' : undefined;
+    if (side !== undefined) {
+      const { row, line } = this;
+      this.breakKey(prepared);
+      this.issues.add(side === 'min' ? 'range.min' : 'range.max', prepared.name, () => {
+        const shown = displayBytes(buf, start, end);
+        return { row, line, value: shown, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.rangeMessage(spec, side, shown)}` };
+      });
+      return;
+    }
+    prepared.profiler.addNumber(value, hashNumber(value));
+    this.setNumberPart(prepared.keyPosition, value);
+  }
+
+  private typeIssue(prepared: PreparedColumn, rule: Rule, status: ValueStatus, buf: Uint8Array, start: number, end: number): void {
+    const { row, line } = this;
+    this.breakKey(prepared);
+    this.issues.add(rule, prepared.name, () => {
+      const value = displayBytes(buf, start, end);
+      return { row, line, value, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.typeMessage(prepared.spec, status, value)}` };
+    });
+  }
+
+  private jsonTypeIssue(prepared: PreparedColumn, rule: Rule, status: ValueStatus, value: unknown): void {
+    const { row, line } = this;
+    this.breakKey(prepared);
+    this.issues.add(rule, prepared.name, () => {
+      const shown = displayText(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
+      const jsonType = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value === 'object' ? 'object' : typeof value;
+      return { row, line, value: shown, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.typeMessage(prepared.spec, status, shown, jsonType)}` };
+    });
+  }
+
+  private setPart(position: number, kind: number): void {
+    if (position >= 0) this.partKinds[position] = kind;
+  }
+
+  private setNumberPart(position: number, value: number): void {
+    if (position < 0) return;
+    this.partKinds[position] = PART_NUMBER;
+    this.partNumbers[position] = value;
+  }
+}
+
+function matchesAny(candidates: readonly Uint8Array[], buf: Uint8Array, start: number, end: number): boolean {
+  const length = end - start;
+  outer: for (const candidate of candidates) {
+    if (candidate.length !== length) continue;
+    for (let i = 0; i < length; i++) if (candidate[i] !== buf[start + i]) continue outer;
+    return true;
+  }
+  return false;
+}
