@@ -4,17 +4,15 @@ import { createApi, iamAuthenticator, parseRoleMap, type ApiEvent, type ApiResul
 import { loadConfig } from '#config/load';
 import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';
+import { env } from '#shared/resources';
 import { createStoreFromEnv } from '#store/store';
-
-/** Environment variable holding the IAM role name → app role map (set by the stack's Api construct). */
-export const ROLE_MAP_ENV = 'ROLE_MAP';
 
 // Built once per container: a missing variable, a bad role map or a bad config fails the cold
 // start with its name instead of every request.
 const api = createApi({
   store: createStoreFromEnv(),
   config: loadConfig().config,
-  authenticator: iamAuthenticator(parseRoleMap(requireEnv(ROLE_MAP_ENV))),
+  authenticator: iamAuthenticator(parseRoleMap(requireEnv(env.roleMap))),
 });
 
 /** The HTTP API (payload format 2.0): every route goes through the one router. */

@@ -87,7 +87,7 @@ export class Api extends Construct {
         [env.tableName]: props.storage.table.tableName,
         [env.landingBucket]: props.storage.landingBucket.bucketName,
         [env.dataBucket]: props.storage.dataBucket.bucketName,
-        ROLE_MAP: JSON.stringify(roleMap),
+        [env.roleMap]: JSON.stringify(roleMap),
       },
     });
     props.storage.grantTable(this.handler.function, 'GetItem', 'Query');

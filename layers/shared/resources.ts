@@ -51,7 +51,8 @@ export const env = {
   landingBucket: 'LANDING_BUCKET',
   dataBucket: 'DATA_BUCKET',
   ingestQueueUrl: 'INGEST_QUEUE_URL',
-  configJson: 'SYMBIONT_CONFIG_JSON',
+  /** IAM role name → app role (JSON), for the API's IAM authenticator. */
+  roleMap: 'ROLE_MAP',
 } as const;
 
 /** Names of the local resources (in AWS, CloudFormation names them). */
