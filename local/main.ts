@@ -21,6 +21,18 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 }) as typeof process.emitWarning;
 
 async function main(argv: readonly string[]): Promise<number> {
+  // Listening before anything else: a Ctrl-C during boot, or right after the banner, still stops
+  // cleanly instead of killing the process with the default action. A second one does not wait.
+  let signalled: NodeJS.Signals | undefined;
+  let wake: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(130);
+    signalled = signal;
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   let runtime: LocalRuntime;
   try {
     const flags = parseLocalFlags(argv);
@@ -37,26 +49,18 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
-  // From process start, tsx and module loading included: what a person waits for.
-  process.stdout.write(banner(runtime.endpoints, runtime.files, performance.now()));
-
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        // A second Ctrl-C: the person does not want to wait for a batch in progress.
-        process.exit(130);
-      }
-      stopping = true;
-      logger.info('stopping the local runtime', { signal });
-      runtime.stop().then(resolve, (error: unknown) => {
-        logger.error('the local runtime did not stop cleanly', { error: error as Error });
-        resolve();
-      });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  if (!signalled) {
+    // From process start, tsx and module loading included: what a person waits for.
+    process.stdout.write(banner(runtime.endpoints, runtime.files, performance.now()));
+    await new Promise<void>((resolve) => (wake = resolve));
+  }
+  logger.info('stopping the local runtime', { signal: signalled });
+  try {
+    await runtime.stop();
+  } catch (error) {
+    logger.error('the local runtime did not stop cleanly', { error: error as Error });
+    return 1;
+  }
   return 0;
 }
 
