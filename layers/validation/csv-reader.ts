@@ -11,6 +11,7 @@ import {
   type CsvRecord,
   type CsvSink,
 } from './csv-tokenizer.ts';
+import { format } from './input.ts';
 import { displayBytes, displayText, type IssueCollector } from './issues.ts';
 import type { Phrasing } from './messages.ts';
 import type { RowChecker } from './row-checker.ts';
@@ -37,6 +38,8 @@ export interface CsvReaderOptions {
  */
 export class CsvReader implements ContentReader, CsvSink {
   private readonly tokenizer: CsvTokenizer;
+  private readonly maxFieldBytes: number;
+  private readonly maxRecordBytes: number;
   private headerNames: string[] = [];
   /** For each field position of the header: the spec column it holds, or -1. */
   private fieldColumns = new Int32Array(0);
@@ -55,10 +58,13 @@ export class CsvReader implements ContentReader, CsvSink {
     private readonly phrasing: Phrasing,
     options: CsvReaderOptions = {},
   ) {
+    this.maxFieldBytes = options.maxFieldBytes ?? 1 << 20;
+    this.maxRecordBytes = Math.max(options.maxRecordBytes ?? 4 << 20, this.maxFieldBytes);
     this.tokenizer = new CsvTokenizer(this, {
       delimiter: spec.delimiter.charCodeAt(0),
       quote: spec.quote.charCodeAt(0),
-      ...options,
+      maxFieldBytes: this.maxFieldBytes,
+      maxRecordBytes: this.maxRecordBytes,
     });
   }
 
@@ -167,7 +173,7 @@ export class CsvReader implements ContentReader, CsvSink {
           row: index,
           line,
           ...(shown === undefined ? {} : { value: shown }),
-          message: `${where}the ${kind === 'field-too-large' ? 'value' : 'row'}${position} is longer than the ${kind === 'field-too-large' ? 'largest value' : 'largest row'} accepted, so the row was skipped. If a quote opens the value and is never closed, close it; otherwise shorten the value, or check that this is the right file.`,
+          message: `${where}the ${kind === 'field-too-large' ? 'value' : 'row'}${position} is longer than the ${kind === 'field-too-large' ? `largest value accepted (${format(this.maxFieldBytes)})` : `largest row accepted (${format(this.maxRecordBytes)})`}, so the row was skipped. If a quote opens the value and is never closed, close it; otherwise shorten the value, or check that this is the right file.`,
         }));
         return;
     }
@@ -190,7 +196,7 @@ export class CsvReader implements ContentReader, CsvSink {
         row,
         line,
         value: displayBytes(buf, start, end),
-        message: `${where}the value is ${end - start} bytes long, longer than the largest value accepted. Shorten it, or check that the column is the right one.`,
+        message: `${where}the value is ${format(end - start)} long, longer than the largest value accepted (${format(this.maxFieldBytes)}). Shorten it, or check that the column is the right one.`,
       }));
       return fail();
     }

@@ -60,11 +60,12 @@ export async function readInput(
   const summary: InputSummary = { bytes: 0, uncompressedBytes: 0, compressed: false };
   const reject = (rejection: Rejection): void => {
     summary.rejection = rejection;
+    issues.clear();
     issues.add(rejection.rule, undefined, () => ({ message: rejection.message }));
   };
   if (limits.declaredBytes !== undefined && limits.declaredBytes > limits.maxBytes) {
     summary.bytes = limits.declaredBytes;
-    reject(tooLarge(limits.declaredBytes, limits, 'is'));
+    reject(tooLarge(limits, `is ${format(limits.declaredBytes)},`));
     return summary;
   }
 
@@ -75,7 +76,7 @@ export async function readInput(
       for await (const chunk of input) {
         summary.bytes += chunk.length;
         if (summary.bytes > limits.maxBytes) {
-          reject(tooLarge(summary.bytes, limits, 'is more than'));
+          reject(tooLarge(limits, 'is'));
           return;
         }
         hash.update(chunk);
@@ -128,24 +129,25 @@ async function inflate(
   reject: (rejection: Rejection) => void,
 ): Promise<void> {
   const gunzip = createGunzip();
+  // Stopping the pipeline from inside surfaces as an AbortError, not as the error thrown; remember why.
+  let stopped = false;
+  const stop = (rejection: Rejection): never => {
+    reject(rejection);
+    stopped = true;
+    throw new StopReading();
+  };
   try {
     await pipeline(Readable.from(source, { objectMode: false }), gunzip, async (inflated: AsyncIterable<Buffer>) => {
       for await (const chunk of inflated) {
         summary.uncompressedBytes += chunk.length;
-        if (summary.uncompressedBytes > limits.maxBytes) {
-          reject(tooLarge(summary.uncompressedBytes, limits, 'unpacks to more than'));
-          throw new StopReading();
-        }
+        if (summary.uncompressedBytes > limits.maxBytes) stop(tooLarge(limits, 'unpacks to more than'));
         const basis = limits.declaredBytes ?? summary.bytes + READ_AHEAD_SLACK;
-        if (summary.uncompressedBytes > limits.maxGzipRatio * basis) {
-          reject(bomb(summary, limits));
-          throw new StopReading();
-        }
+        if (summary.uncompressedBytes > limits.maxGzipRatio * basis) stop(bomb(limits));
         if (!reader.stopped) reader.push(chunk);
       }
     });
   } catch (error) {
-    if (error instanceof StopReading) return;
+    if (stopped || error instanceof StopReading) return;
     if (error instanceof InputReadError) throw error;
     const code = (error as { code?: unknown }).code;
     if (code === 'Z_BUF_ERROR') {
@@ -156,14 +158,14 @@ async function inflate(
     }
     if (typeof code === 'string' && code.startsWith('Z_')) {
       issues.add('gzip.corrupt', undefined, () => ({
-        message: `The compressed (gzip) file is damaged (${(error as Error).message}) after ${format(summary.uncompressedBytes)} of data. Compress the original again and send it.`,
+        message: `The compressed (gzip) file is damaged (${(error as Error).message}). Compress the original again and send it.`,
       }));
       return;
     }
     throw error;
   }
   // The exact check, now that the whole compressed size is known.
-  if (summary.uncompressedBytes > limits.maxGzipRatio * summary.bytes) reject(bomb(summary, limits));
+  if (summary.uncompressedBytes > limits.maxGzipRatio * summary.bytes) reject(bomb(limits));
 }
 
 function byteAt(chunks: readonly Uint8Array[], index: number): number | undefined {
@@ -175,17 +177,18 @@ function byteAt(chunks: readonly Uint8Array[], index: number): number | undefine
   return undefined;
 }
 
-function tooLarge(bytes: number, limits: InputLimits, verb: string): Rejection {
+/** The message names the limit, not the bytes counted so far: those depend on how the input was chunked. */
+function tooLarge(limits: InputLimits, verb: string): Rejection {
   return {
     rule: 'size.max',
-    message: `The file ${verb} ${format(bytes)}, larger than the ${format(limits.maxBytes)} ${limits.datasetName} accepts. Split it into smaller files and send them one by one.`,
+    message: `The file ${verb} larger than the ${format(limits.maxBytes)} ${limits.datasetName} accepts, so it was not processed. Split it into smaller files and send them one by one.`,
   };
 }
 
-function bomb(summary: InputSummary, limits: InputLimits): Rejection {
+function bomb(limits: InputLimits): Rejection {
   return {
     rule: 'gzip.ratio',
-    message: `The compressed file unpacks to more than ${limits.maxGzipRatio} times its size (${format(summary.bytes)} unpacked to more than ${format(summary.uncompressedBytes)} before reading stopped), so it is refused as a possible decompression bomb. Send the file uncompressed, or compressed in parts.`,
+    message: `The compressed file unpacks to more than ${limits.maxGzipRatio} times its size, so it is refused as a possible decompression bomb and was not processed. Send the file uncompressed, or compressed in parts.`,
   };
 }
 

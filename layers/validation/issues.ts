@@ -91,6 +91,18 @@ export class IssueCollector {
   constructor(private readonly maxExamples: number) {}
 
   /**
+   * Forgets everything collected so far. A rejected file was not processed, so what was found in
+   * the part that was read before the rejection is not reported.
+   */
+  clear(): void {
+    this.errorCount = 0;
+    this.truncated = false;
+    for (const rule of Object.keys(this.countsByRule)) delete this.countsByRule[rule as Rule];
+    for (const column of Object.keys(this.countsByColumn)) delete this.countsByColumn[column];
+    this.examples.length = 0;
+  }
+
+  /**
    * Records an issue. `detail` builds the message and value; it runs only while examples are still
    * being kept, so counting a bad cell past the limit allocates nothing.
    */
