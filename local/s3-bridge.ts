@@ -175,7 +175,8 @@ export function createS3Bridge(options: S3BridgeOptions): S3Bridge {
       new CopyObjectCommand({
         Bucket: bucket.name,
         Key: arrivalKey,
-        CopySource: `${bucket.name}/${encodeURIComponent(object.key).replace(/%2F/g, '/')}`,
+        // s3rver reads the copy source with decodeURI, which leaves %2B, %23… encoded: encodeURI is its exact inverse.
+        CopySource: encodeURI(`${bucket.name}/${object.key}`),
         MetadataDirective: 'REPLACE',
         ContentType: head.ContentType,
         ContentEncoding: head.ContentEncoding,
