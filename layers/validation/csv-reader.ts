@@ -145,7 +145,8 @@ export class CsvReader implements ContentReader, CsvSink {
       else checker.textCell(column, cellBuf, start, end, (fieldFlags & FIELD_NON_ASCII) !== 0);
     }
     for (const column of this.nullColumns) checker.nullCell(column);
-    checker.endRow(() => this.describeKey(record));
+    this.currentRecord = record;
+    checker.endRow(this.describeCurrentKey);
   }
 
   skippedRecord(index: number): void {
@@ -359,6 +360,12 @@ export class CsvReader implements ContentReader, CsvSink {
           : `${this.phrasing.where(row, line)}the row has ${count} values but the header has ${expected} columns. Remove the extra values; a value that contains ${d} must be written in quotes.`,
     }));
   }
+
+  /** The record being checked, for {@link describeCurrentKey}. */
+  private currentRecord: CsvRecord | undefined;
+
+  /** Shows the key of the current record; one function for every row, so a row allocates no closure. */
+  private readonly describeCurrentKey = (): string => this.describeKey(this.currentRecord!);
 
   private describeKey(record: CsvRecord): string {
     const names = this.spec.unique ?? [];

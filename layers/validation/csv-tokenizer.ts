@@ -193,16 +193,27 @@ export class CsvTokenizer {
         if (pos === end) break;
         if (kind === DELIMITER) {
           this.addField(this.fieldStart, pos);
-          state = FIELD_START;
           pos++;
+          // The common case, an unquoted field after the delimiter, stays in this state.
+          if (pos < end && classes[buf[pos]!] === ORDINARY) {
+            this.fieldStart = pos;
+            this.fieldFlags = 0;
+          } else {
+            state = FIELD_START;
+          }
         } else if (kind === LF || kind === CR) {
           this.addField(this.fieldStart, pos);
           this.emit(buf);
           this.line++;
           this.recordLine = this.line;
           pos++;
-          state = kind === CR ? AFTER_CR : FIELD_START;
           recordStart = pos;
+          if (kind === LF && pos < end && classes[buf[pos]!] === ORDINARY) {
+            this.fieldStart = pos;
+            this.fieldFlags = 0;
+          } else {
+            state = kind === CR ? AFTER_CR : FIELD_START;
+          }
         } else {
           this.fieldFlags |= kind === QUOTE ? FIELD_STRAY_QUOTE : kind === NUL ? FIELD_NUL : FIELD_NON_ASCII;
           pos++;

@@ -104,7 +104,7 @@ export class KeyIndex {
       rest = Math.floor(rest / 0x80);
     }
     segment[pos++] = rest;
-    segment.set(key.subarray(0, length), pos);
+    for (let i = 0; i < length; i++) segment[pos + i] = key[i]!;
     this.used = pos + length;
     return offset;
   }
@@ -129,6 +129,9 @@ export class KeyIndex {
     }
   }
 }
+
+const floatScratch = new Float64Array(1);
+const floatBytes = new Uint8Array(floatScratch.buffer);
 
 /**
  * Builds the bytes of one key from its column parts. Each part is written with a type tag and a
@@ -159,7 +162,9 @@ export class KeyBuilder {
       rest = Math.floor(rest / 0x80);
     }
     this.bytes[this.length++] = rest;
-    this.bytes.set(buf.subarray(start, end), this.length);
+    const bytes = this.bytes;
+    const at = this.length;
+    for (let i = 0; i < length; i++) bytes[at + i] = buf[start + i]!;
     this.length += length;
   }
 
@@ -167,24 +172,25 @@ export class KeyBuilder {
   addNumber(value: number): void {
     this.ensure(9);
     this.bytes[this.length++] = 2;
-    this.view().setFloat64(this.length, value, true);
-    this.length += 8;
+    this.addFloat(value);
   }
 
   /** An instant, so 12:00:00Z and 13:00:00+01:00 are one key. */
   addInstant(seconds: number, nanos: number): void {
     this.ensure(13);
     this.bytes[this.length++] = 3;
-    this.view().setFloat64(this.length, seconds, true);
-    this.view().setUint32(this.length + 8, nanos, true);
-    this.length += 12;
+    this.addFloat(seconds);
+    const bytes = this.bytes;
+    bytes[this.length++] = nanos & 0xff;
+    bytes[this.length++] = (nanos >>> 8) & 0xff;
+    bytes[this.length++] = (nanos >>> 16) & 0xff;
+    bytes[this.length++] = nanos >>> 24;
   }
 
-  private dataView: DataView | undefined;
-
-  private view(): DataView {
-    if (!this.dataView || this.dataView.buffer !== this.bytes.buffer) this.dataView = new DataView(this.bytes.buffer);
-    return this.dataView;
+  private addFloat(value: number): void {
+    floatScratch[0] = value;
+    const bytes = this.bytes;
+    for (let i = 0; i < 8; i++) bytes[this.length++] = floatBytes[i]!;
   }
 
   private ensure(extra: number): void {

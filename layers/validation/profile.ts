@@ -1,3 +1,5 @@
+import { latin1 } from './values.ts';
+
 /**
  * The per-column profile gathered in the same pass as validation: nulls, valid values, the
  * smallest and largest value, and an estimate of distinct values. Memory is fixed per column
@@ -79,19 +81,19 @@ export class ColumnProfiler {
   }
 
   /**
-   * A valid date or timestamp, ordered by `key` (days or seconds + fraction); `text` makes the
-   * value's text and is called only when the value is a new extreme, so the common case allocates
-   * nothing.
+   * A valid date or timestamp, ordered by `key` (days, or seconds with their fraction), written
+   * as `buf[start, end)`. The text is decoded only when the value is a new extreme, so the common
+   * case allocates nothing.
    */
-  addOrdered(key: number, hash: number, text: () => string): void {
+  addOrdered(key: number, hash: number, buf: Uint8Array, start: number, end: number): void {
     this.addValue(hash);
     if (key < this.minKey) {
       this.minKey = key;
-      this.minText = text();
+      this.minText = latin1(buf, start, end);
     }
     if (key > this.maxKey) {
       this.maxKey = key;
-      this.maxText = text();
+      this.maxText = latin1(buf, start, end);
     }
   }
 

@@ -104,8 +104,9 @@ export class RowChecker {
   }
 
   /**
-   * Ends the row: checks its unique key. `describeKey` shows the key's values for the message
-   * and runs only when the duplicate becomes an example.
+   * Ends the row: checks its unique key. `describeKey` shows the key's values of the current row
+   * for the message, and runs only when a duplicate becomes an example (set once, not per row, so
+   * a row costs no closure).
    */
   endRow(describeKey: () => string): void {
     const index = this.keyIndex;
@@ -199,14 +200,14 @@ export class RowChecker {
       case 'date':
         status = readDate(buf, start, end, parsed);
         if (status !== 'ok') return this.typeIssue(prepared, status === 'calendar' ? 'date.calendar' : 'type.date', status, buf, start, end);
-        prepared.profiler.addOrdered(parsed.number, hashNumber(parsed.number), () => latin1(buf, start, end));
+        prepared.profiler.addOrdered(parsed.number, hashNumber(parsed.number), buf, start, end);
         this.setNumberPart(prepared.keyPosition, parsed.number);
         return;
       case 'timestamp': {
         status = readTimestamp(buf, start, end, parsed);
         if (status !== 'ok') return this.typeIssue(prepared, status === 'calendar' ? 'date.calendar' : 'type.timestamp', status, buf, start, end);
         const { seconds, nanos } = parsed;
-        prepared.profiler.addOrdered(seconds + nanos / 1e9, hashNumber(seconds) ^ nanos, () => latin1(buf, start, end));
+        prepared.profiler.addOrdered(seconds + nanos / 1e9, hashNumber(seconds) ^ nanos, buf, start, end);
         if (prepared.keyPosition >= 0) {
           this.partKinds[prepared.keyPosition] = PART_INSTANT;
           this.partNumbers[prepared.keyPosition] = seconds;
@@ -300,7 +301,8 @@ export class RowChecker {
     if (part >= 0) {
       const length = end - start;
       if (this.partBytes[part]!.length < length) this.partBytes[part] = new Uint8Array(length * 2);
-      this.partBytes[part]!.set(buf.subarray(start, end));
+      const copy = this.partBytes[part]!;
+      for (let i = 0; i < length; i++) copy[i] = buf[start + i]!;
       this.partLengths[part] = length;
       this.partKinds[part] = PART_BYTES;
     }
