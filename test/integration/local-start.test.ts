@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataDirInUseError, PortInUseError } from '#local/errors';
 import { startLocal } from '#local/runtime';
-import { exampleConfig, freePorts, repoRoot, tempDataDir } from './local-helpers.ts';
+import { exampleConfig, freePorts, repoRoot, tempDataDir, waitFor } from './local-helpers.ts';
 
 /**
  * Starting and stopping: `npm start` as a child process (banner, Ctrl-C), and the clear errors for
@@ -139,6 +141,37 @@ describe('starting the local runtime', () => {
     expect(exit.stdout).toMatch(/API \+ console\s+http:\/\/127\.0\.0\.1:\d+\/\?token=admin-/);
     expect(exit.stdout).toContain('aws s3 cp');
     expect(exit.stdout).toContain('npx symbiont uploads list');
+    dataDir.remove();
+  });
+
+  it('delivers a message that was in flight at a stop after the restart', async () => {
+    // Prepare
+    const dataDir = tempDataDir('in-flight');
+    const seen: SQSRecord[] = [];
+    const failing = {
+      ...handlers,
+      ingest: async (event: { Records: SQSRecord[] }) => {
+        seen.push(...event.Records);
+        return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+      },
+    };
+    const options = { configFile: exampleConfig, dataDir: dataDir.path, ports: freePorts, queueOverrides: { ingest: { visibilityTimeoutSeconds: 2 } } };
+    const first = await startLocal({ ...options, handlers: failing });
+    const sqs = new SQSClient({ endpoint: first.endpoints.sqs, region: first.endpoints.region, credentials: { ...first.endpoints.credentials } });
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: first.endpoints.queues.ingest.url, MessageBody: 'in flight' }));
+    await waitFor('the first delivery', () => seen.find((r) => r.messageId === sent.MessageId));
+    sqs.destroy();
+    await first.stop();
+
+    // Act
+    const second = await startLocal({ ...options, handlers: failing });
+    const redelivered = await waitFor('the delivery after the restart', () =>
+      seen.find((r) => r.messageId === sent.MessageId && r.attributes.ApproximateReceiveCount === '2'),
+    );
+
+    // Assess
+    expect(redelivered.body).toBe('in flight');
+    await second.stop();
     dataDir.remove();
   });
 });
