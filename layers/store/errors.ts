@@ -34,3 +34,22 @@ export class IllegalTransitionError extends SymbiontError {
 export class CorruptItemError extends SymbiontError {
   override name = 'CorruptItemError';
 }
+
+/**
+ * Another upload's attempt is publishing the same bytes and its lease has not run out. Not a
+ * failure of this upload: retried later, it matches the version the other one published, or
+ * takes over from a holder that died.
+ */
+export class ContentClaimBusyError extends ConflictError {
+  override name = 'ContentClaimBusyError';
+}
+
+/** Another attempt took over the content claim this attempt held; this one stops writing. */
+export class ContentClaimLostError extends ConflictError {
+  override name = 'ContentClaimLostError';
+}
+
+/** No version number could be allocated: the dataset's items kept changing under the allocator. */
+export class VersionAllocationError extends SymbiontError {
+  override name = 'VersionAllocationError';
+}

@@ -15,6 +15,23 @@ import {
   type UploadPage,
   type UploadRecord,
 } from './uploads.ts';
+import {
+  claimContent,
+  completeVersion,
+  getContentClaim,
+  getDatasetHead,
+  getLatestVersion,
+  getVersion,
+  listVersions,
+  reserveVersion,
+  type ClaimContentRequest,
+  type ContentClaim,
+  type ContentClaimResult,
+  type DatasetHead,
+  type VersionDraft,
+  type VersionPage,
+  type VersionRecord,
+} from './versions.ts';
 
 /**
  * The store: everything Symbiont keeps in its one table, as domain operations. Handlers, the API
@@ -36,6 +53,22 @@ export interface Store {
   claimMessage(messageId: string, details?: { uploadId?: string; at?: string }): Promise<boolean>;
   /** The claim of a message, or `undefined`. */
   getMessageClaim(messageId: string): Promise<MessageClaim | undefined>;
+  /** A dataset's head (latest published and highest allocated number), or `undefined` before its first version. */
+  getDatasetHead(dataset: string): Promise<DatasetHead | undefined>;
+  /** A published version, or `undefined` (also while it is still publishing). */
+  getVersion(dataset: string, version: number): Promise<VersionRecord | undefined>;
+  /** The newest published version, or `undefined`. */
+  getLatestVersion(dataset: string): Promise<VersionRecord | undefined>;
+  /** One page of a dataset's published versions, newest first. */
+  listVersions(dataset: string, page?: { limit?: number; cursor?: string }): Promise<VersionPage>;
+  /** The content claim of a set of bytes, or `undefined`. */
+  getContentClaim(dataset: string, sha256: string): Promise<ContentClaim | undefined>;
+  /** Claims a set of bytes for one attempt at publishing them (see `versions.ts`). */
+  claimContent(request: ClaimContentRequest): Promise<ContentClaimResult>;
+  /** The version record of a held claim's bytes, allocating the next number when it has none. */
+  reserveVersion(claim: ContentClaim, draft: VersionDraft): Promise<VersionRecord>;
+  /** Marks a reserved version published once its object is stored; repeatable. */
+  completeVersion(version: Pick<VersionRecord, 'dataset' | 'version' | 'sha256'>, at?: Date): Promise<VersionRecord>;
 }
 
 export interface StoreProps {
@@ -55,6 +88,14 @@ export function createStore({ client, tableName }: StoreProps): Store {
     setUploadStatus: (uploadId, change) => setUploadStatus(table, uploadId, change),
     claimMessage: (messageId, details) => claimMessage(table, messageId, details),
     getMessageClaim: (messageId) => getMessageClaim(table, messageId),
+    getDatasetHead: (dataset) => getDatasetHead(table, dataset),
+    getVersion: (dataset, version) => getVersion(table, dataset, version),
+    getLatestVersion: (dataset) => getLatestVersion(table, dataset),
+    listVersions: (dataset, page) => listVersions(table, dataset, page),
+    getContentClaim: (dataset, sha256) => getContentClaim(table, dataset, sha256),
+    claimContent: (request) => claimContent(table, request),
+    reserveVersion: (claim, draft) => reserveVersion(table, claim, draft),
+    completeVersion: (version, at) => completeVersion(table, version, at),
   };
 }
 
@@ -70,3 +111,13 @@ export { ConditionFailed, Table } from './table.ts';
 export type { Item, Page, QueryOptions } from './table.ts';
 export type { ListUploadsQuery, StatusChange, UploadPage, UploadRecord, UploadSource, UploadStatus } from './uploads.ts';
 export type { MessageClaim } from './claims.ts';
+export type {
+  ClaimContentRequest,
+  ColumnProfile,
+  ContentClaim,
+  ContentClaimResult,
+  DatasetHead,
+  VersionDraft,
+  VersionPage,
+  VersionRecord,
+} from './versions.ts';

@@ -66,6 +66,8 @@ export const uploadRecordSchema = z.object({
   updatedAt: isoTime,
   /** Where the original now lives in the data bucket, once it has an outcome. */
   outcomeKey: z.string().min(1).optional(),
+  /** The dataset version a `published` upload became or matched (same bytes as an earlier upload). */
+  version: z.number().int().positive().optional(),
 });
 export type UploadRecord = z.infer<typeof uploadRecordSchema>;
 
@@ -100,6 +102,8 @@ export interface StatusChange {
   readonly to: UploadStatus;
   readonly reason?: string;
   readonly outcomeKey?: string;
+  /** The dataset version a `published` upload became or matched. */
+  readonly version?: number;
   /** When it changed. @default now */
   readonly at?: string;
 }
@@ -189,7 +193,13 @@ export async function setUploadStatus(table: Table, uploadId: string, change: St
     }
   }
   const updated = await table.update(uploadKey(uploadId), {
-    set: { status: change.to, updatedAt: change.at ?? new Date().toISOString(), reason: change.reason, outcomeKey: change.outcomeKey },
+    set: {
+      status: change.to,
+      updatedAt: change.at ?? new Date().toISOString(),
+      reason: change.reason,
+      outcomeKey: change.outcomeKey,
+      version: change.version,
+    },
     where: { status: { in: from } },
   });
   if (!(updated instanceof ConditionFailed)) return fromItem(updated);
