@@ -19,6 +19,12 @@ const MAX_LOAD = 0.7;
  * times that and stops at ~16.7 M entries; this index is bounded only by its 4 GiB arena.
  */
 export class KeyIndex {
+  /**
+   * @param hashOverride Hash of a key's bytes, instead of MurmurHash3. Only tests pass one (a constant one forces every key to
+   * collide, to show that collisions are confirmed by the bytes and never reported).
+   */
+  constructor(private readonly hashOverride?: (key: Uint8Array, length: number) => number) {}
+
   private hashes = new Uint32Array(1 << 16);
   private refs = new Uint32Array(1 << 16);
   private bits = 16;
@@ -42,7 +48,7 @@ export class KeyIndex {
    * (≥ 1) where it was first seen.
    */
   add(key: Uint8Array, length: number, row: number): number {
-    const hash = murmur3(key, 0, length, 0x5eed);
+    const hash = this.hashOverride ? this.hashOverride(key, length) >>> 0 : murmur3(key, 0, length, 0x5eed);
     const shift = 32 - this.bits;
     const mask = (1 << this.bits) - 1;
     let slot = Math.imul(hash, 0x9e3779b1) >>> shift;
