@@ -84,7 +84,8 @@ describe('starting the local runtime', () => {
   it('leaves the data directory usable after a start that failed on a taken port', async () => {
     // Prepare
     const dataDir = tempDataDir('port-retry');
-    await startLocal({ configFile: exampleConfig, dataDir: dataDir.path, ports: { ...freePorts, s3: takenPort }, handlers }).catch(() => undefined);
+    // DynamoDB: its store is opened before its port is tried, so this is the case that must clean up.
+    await startLocal({ configFile: exampleConfig, dataDir: dataDir.path, ports: { ...freePorts, dynamodb: takenPort }, handlers }).catch(() => undefined);
 
     // Act
     const runtime = await startLocal({ configFile: exampleConfig, dataDir: dataDir.path, ports: freePorts, handlers });
@@ -92,6 +93,19 @@ describe('starting the local runtime', () => {
     // Assess
     expect(runtime.endpoints.dataDir).toBe(dataDir.path);
     await runtime.stop();
+    dataDir.remove();
+  });
+
+  it('takes a port from its environment variable when no flag names one', async () => {
+    // Prepare
+    const dataDir = tempDataDir('port-env');
+    const { api: _api, ...otherPorts } = freePorts;
+
+    // Act
+    const started = startLocal({ configFile: exampleConfig, dataDir: dataDir.path, ports: otherPorts, env: { SYMBIONT_API_PORT: String(takenPort) }, handlers });
+
+    // Assess
+    await expect(started).rejects.toThrow(`port ${takenPort} (api) is already in use`);
     dataDir.remove();
   });
 
@@ -121,6 +135,15 @@ describe('starting the local runtime', () => {
     expect(exit.stderr).toContain(`port ${takenPort} (sqs) is already in use`);
     expect(exit.stderr).toContain('--sqs-port');
     dataDir.remove();
+  });
+
+  it('npm start refuses a flag value that is not a port, naming the flag', async () => {
+    // Act
+    const exit = await npmStart(['--api-port', 'eighty']);
+
+    // Assess
+    expect(exit.code).not.toBe(0);
+    expect(exit.stderr).toContain('--api-port: "eighty" is not a port');
   });
 
   it('npm start prints the banner with the console URL and exits 0 on Ctrl-C', async () => {
