@@ -57,6 +57,7 @@ export interface Endpoints {
   readonly startedAt: string;
 }
 
+/** What {@link describeEndpoints} needs to know of the running runtime. */
 export interface EndpointsInput {
   readonly urls: { readonly api: string; readonly s3: string; readonly dynamodb: string; readonly sqs: string };
   readonly region: string;

@@ -24,6 +24,7 @@ export interface BrowserTokens {
   isKnown(token: string): boolean;
 }
 
+/** What the HTTP adapter serves, and how browsers sign in. */
 export interface HttpAdapterOptions {
   /** The handler, or its promise while the runtime is still booting (requests wait for it). */
   readonly handler: HttpApiHandler | Promise<HttpApiHandler>;

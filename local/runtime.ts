@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
+import type { TokenMap } from '#api/api';
 import { configPath, loadConfig } from '#config/load';
 import type { SymbiontConfig } from '#config/schema';
 import { endpointEnv } from '#shared/aws';
@@ -21,6 +22,7 @@ import { browserTokens, loadOrCreateTokens, tokenMap } from './tokens.ts';
 /** The region the local services report; any region works, this one is AWS's default. */
 export const LOCAL_REGION = 'us-east-1';
 
+/** How to start the local runtime; everything has a default that `npm start` uses. */
 export interface StartLocalOptions {
   /** The config file. @default `SYMBIONT_CONFIG`, else `symbiont.config.json` in the working directory */
   readonly configFile?: string;
@@ -102,16 +104,18 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     lock.release();
   };
 
+  // Requests that reach the API while it boots wait for the router; a failed boot answers them 503.
+  let apiReady!: (handler: HttpApiHandler) => void;
+  let apiFailed!: (error: unknown) => void;
+  const apiHandler = new Promise<HttpApiHandler>((res, rej) => {
+    apiReady = res;
+    apiFailed = rej;
+  });
+  apiHandler.catch(() => undefined);
+
   try {
     const tokens = loadOrCreateTokens(dataDir);
     const bridge = createS3Bridge({ landingBucket: names.landingBucket, region, onArrival: options.onArrival });
-    let apiReady!: (handler: HttpApiHandler) => void;
-    let apiFailed!: (error: Error) => void;
-    const apiHandler = new Promise<HttpApiHandler>((res, rej) => {
-      apiReady = res;
-      apiFailed = rej;
-    });
-    apiHandler.catch(() => undefined);
     const apiServer = createServer(createHttpAdapter({ handler: apiHandler, browserTokens: browserTokens(tokens) }));
 
     // Everything that takes a port starts at once, so a taken port is reported before any work.
@@ -125,10 +129,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     // Stopped in reverse order: the API first, then the bridge and pollers (registered later), the emulators last.
     for (const result of settled) if (result.status === 'fulfilled') stops.push(() => result.value.stop());
     const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) {
-      apiFailed(failure.reason as Error);
-      throw failure.reason;
-    }
+    if (failure) throw failure.reason;
     const [s3, dynamodb, sqs, api] = settled.map((r) => (r as PromiseFulfilledResult<Emulator>).value) as [Emulator, Emulator, Emulator, Emulator];
 
     const clients: LocalClients = createLocalClients({ s3: s3.url, dynamodb: dynamodb.url, sqs: sqs.url }, region);
@@ -169,7 +170,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
           queue,
           region,
           handler,
-          functionName: `${names.queue(queue.name)}-${consumer.functionName}`,
+          functionName: `${names.table}-${consumer.functionName}`,
           waitTimeSeconds: options.pollWaitSeconds,
           onBatch: options.onBatch,
         }),
@@ -206,13 +207,14 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
+    apiFailed(error);
     await stopAll();
     throw error;
   }
 }
 
 /** The API router with the bearer-token authenticator, built as functions/api/handler.ts builds it for IAM. */
-async function loadApi(config: SymbiontConfig, tokens: Parameters<typeof import('#api/api').bearerTokenAuthenticator>[0]): Promise<HttpApiHandler> {
+async function loadApi(config: SymbiontConfig, tokens: TokenMap): Promise<HttpApiHandler> {
   const [{ createApi, bearerTokenAuthenticator }, { createStoreFromEnv }] = await Promise.all([import('#api/api'), import('#store/store')]);
   const api = createApi({ store: createStoreFromEnv(), config, authenticator: bearerTokenAuthenticator(tokens) });
   return (event) => api.handle(event);

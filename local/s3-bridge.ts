@@ -125,6 +125,7 @@ export interface AnnouncedArrival {
   readonly messageId: string;
 }
 
+/** Which bucket the bridge watches, and what it reports. */
 export interface S3BridgeOptions {
   readonly landingBucket: string;
   readonly region: string;

@@ -13,7 +13,9 @@ export const localServices = {
   sqs: { label: 'SQS', configKey: 'sqsPort', envVar: 'SYMBIONT_SQS_PORT', flag: 'sqs-port' },
 } as const satisfies Record<string, { label: string; configKey: keyof LocalSettings; envVar: string; flag: string }>;
 
+/** A local service that listens on a port: `api`, `s3`, `dynamodb`, `sqs`. */
 export type LocalService = keyof typeof localServices;
+/** The port of each local service. */
 export type LocalPorts = Record<LocalService, number>;
 
 /** Environment variable that overrides `local.dataDir`. */

@@ -29,6 +29,7 @@ export interface BatchOutcome {
   readonly failedIds: readonly string[];
 }
 
+/** What a poller receives from, and what it calls. */
 export interface SqsPollerOptions {
   readonly sqs: SQSClient;
   readonly queue: LocalQueue;

@@ -7,6 +7,7 @@ import type { BrowserTokens } from './http-adapter.ts';
 
 /** The app roles of DESIGN.md "The API"; locally each has one bearer token. */
 export const roles = ['admin', 'scientist', 'uploader'] as const;
+/** One of {@link roles}. */
 export type Role = (typeof roles)[number];
 
 /** One bearer token per role, as kept in `<dataDir>/tokens.json` and listed in endpoints.json. */
