@@ -25,8 +25,8 @@ export class KeyIndex {
    */
   constructor(private readonly hashOverride?: (key: Uint8Array, length: number) => number) {}
 
-  private hashes = new Uint32Array(1 << 16);
-  private refs = new Uint32Array(1 << 16);
+  /** Slot i is `slots[2i]` (the key's hash) and `slots[2i + 1]` (its arena offset + 1, 0 when empty): one cache line per probe. */
+  private slots = new Uint32Array(2 << 16);
   private bits = 16;
   private count = 0;
   private readonly segments: Uint8Array[] = [];
@@ -40,7 +40,7 @@ export class KeyIndex {
 
   /** Bytes the index has allocated (table and arena). */
   get allocatedBytes(): number {
-    return this.hashes.byteLength + this.refs.byteLength + this.segments.length * SEGMENT_SIZE;
+    return this.slots.byteLength + this.segments.length * SEGMENT_SIZE;
   }
 
   /**
@@ -51,18 +51,19 @@ export class KeyIndex {
     const hash = this.hashOverride ? this.hashOverride(key, length) >>> 0 : murmur3(key, 0, length, 0x5eed);
     const shift = 32 - this.bits;
     const mask = (1 << this.bits) - 1;
+    const slots = this.slots;
     let slot = Math.imul(hash, 0x9e3779b1) >>> shift;
     for (;;) {
-      const ref = this.refs[slot]!;
+      const ref = slots[2 * slot + 1]!;
       if (ref === 0) break;
-      if (this.hashes[slot] === hash) {
+      if (slots[2 * slot] === hash) {
         const firstRow = this.rowIfEqual(ref - 1, key, length);
         if (firstRow >= 0) return firstRow;
       }
       slot = (slot + 1) & mask;
     }
-    this.hashes[slot] = hash;
-    this.refs[slot] = this.store(key, length, row) + 1;
+    slots[2 * slot] = hash;
+    slots[2 * slot + 1] = this.store(key, length, row) + 1;
     this.count++;
     if (this.count > MAX_LOAD * 2 ** this.bits) this.grow();
     return 0;
@@ -117,22 +118,21 @@ export class KeyIndex {
 
   /** Doubles the table; the hashes are kept, so no key is hashed again. */
   private grow(): void {
-    const oldHashes = this.hashes;
-    const oldRefs = this.refs;
+    const old = this.slots;
     this.bits++;
-    this.hashes = new Uint32Array(1 << this.bits);
-    this.refs = new Uint32Array(1 << this.bits);
+    const slots = new Uint32Array(2 << this.bits);
     const shift = 32 - this.bits;
     const mask = (1 << this.bits) - 1;
-    for (let i = 0; i < oldRefs.length; i++) {
-      const ref = oldRefs[i]!;
+    for (let i = 0; i < old.length; i += 2) {
+      const ref = old[i + 1]!;
       if (ref === 0) continue;
-      const hash = oldHashes[i]!;
+      const hash = old[i]!;
       let slot = Math.imul(hash, 0x9e3779b1) >>> shift;
-      while (this.refs[slot] !== 0) slot = (slot + 1) & mask;
-      this.hashes[slot] = hash;
-      this.refs[slot] = ref;
+      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = hash;
+      slots[2 * slot + 1] = ref;
     }
+    this.slots = slots;
   }
 }
 
