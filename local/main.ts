@@ -22,12 +22,19 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 
 async function main(argv: readonly string[]): Promise<number> {
   // Listening before anything else: a Ctrl-C during boot, or right after the banner, still stops
-  // cleanly instead of killing the process with the default action. A second one does not wait.
+  // cleanly instead of killing the process with the default action. A second Ctrl-C does not wait
+  // — but only a deliberate one: one Ctrl-C can arrive twice within milliseconds, from the
+  // terminal and relayed by the npm and tsx processes above this one.
   let signalled: NodeJS.Signals | undefined;
+  let signalledAt = 0;
   let wake: (() => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) process.exit(130);
+    if (signalled) {
+      if (performance.now() - signalledAt > 1_000) process.exit(130);
+      return;
+    }
     signalled = signal;
+    signalledAt = performance.now();
     wake?.();
   };
   process.on('SIGINT', onSignal);
