@@ -2,6 +2,7 @@ import type { SymbiontConfig } from '#config/schema';
 import type { Authenticator } from './auth.ts';
 import type { ApiStore, Route } from './route.ts';
 import { createRouter, type Router } from './router.ts';
+import { datasetRoutes } from './routes/datasets.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 
@@ -9,7 +10,7 @@ import { uploadRoutes } from './routes/uploads.ts';
  * Every route of the HTTP API. A new capability adds its route module here; the router, the
  * OpenAPI document and the stack's API Gateway routes (public or IAM) are all built from this list.
  */
-export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes];
+export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes, ...datasetRoutes];
 
 /** What the API is built from: the same in Lambda and in the local runtime. */
 export interface CreateApiOptions {

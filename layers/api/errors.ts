@@ -32,6 +32,16 @@ export class UploadNotFoundError extends NotFoundError {
   override name = 'UploadNotFoundError';
 }
 
+/** A dataset name that the config does not define. */
+export class DatasetNotFoundError extends NotFoundError {
+  override name = 'DatasetNotFoundError';
+}
+
+/** A dataset version that is not published (never was, or is still being published). */
+export class VersionNotFoundError extends NotFoundError {
+  override name = 'VersionNotFoundError';
+}
+
 /** A route's handler answered with something its response schema rejects: our bug, a 500. */
 export class InvalidResponseError extends SymbiontError {
   override name = 'InvalidResponseError';

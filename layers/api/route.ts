@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { SymbiontConfig } from '#config/schema';
 import type { AppRole } from './schemas.ts';
 import type { UploadReader } from './upload-reader.ts';
+import type { VersionReader } from './version-reader.ts';
 
 /**
  * How a route is declared. Each route is declared once — method, path template, request schemas,
@@ -39,7 +40,7 @@ export interface Caller {
 }
 
 /** What the routes need of the store; later route modules add their interfaces here. */
-export type ApiStore = UploadReader;
+export type ApiStore = UploadReader & VersionReader;
 
 /** What the route handlers may use; built once per process and injected, never imported. */
 export interface ApiDependencies {

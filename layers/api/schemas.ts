@@ -1,5 +1,6 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { columnTypes } from '#config/schema';
 import { uploadSources, uploadStatuses } from '#store/uploads';
 
 /**
@@ -85,6 +86,12 @@ export const uploadSchema = z
     receivedAt: z.string().openapi({ example: '2025-01-07T09:12:44.118Z' }),
     updatedAt: z.string(),
     outcomeKey: z.string().optional().openapi({ description: 'Where the original lives in the data bucket once the upload has an outcome.' }),
+    version: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: 'For a published upload: the dataset version it became, or matched when the same bytes were a version already.' }),
   })
   .openapi('Upload');
 export type Upload = z.infer<typeof uploadSchema>;
@@ -121,3 +128,133 @@ export const uploadIdParamsSchema = z.strictObject({
     .regex(ULID, 'expected an upload id (a 26-character ULID)')
     .openapi({ param: { description: 'The upload id (a ULID).' }, example: '01JD8X5Q3ZC9W8M2V7K4T6R1YB' }),
 });
+
+/** A version number in a path: a whole number from 1, or `latest`. */
+const versionSelector = z
+  .string()
+  .regex(/^(latest|[1-9][0-9]{0,8})$/, 'expected a version number (1, 2, …) or "latest"')
+  .openapi({ param: { description: 'A version number, or `latest` for the newest published version.' }, example: 'latest' });
+
+/** `GET /datasets/{name}` path parameters. */
+export const datasetParamsSchema = z.strictObject({
+  name: datasetName.openapi({ param: { description: 'The dataset name, as configured.' }, example: 'readings' }),
+});
+
+/** `GET /datasets/{name}/versions/{version}` path parameters. */
+export const datasetVersionParamsSchema = z.strictObject({
+  name: datasetName.openapi({ param: { description: 'The dataset name, as configured.' }, example: 'readings' }),
+  version: versionSelector,
+});
+
+/** `GET /datasets/{name}/versions` query: paging as the uploads listing does it. */
+export const listVersionsQuerySchema = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .openapi({ description: `Page size, 1 to ${MAX_PAGE_SIZE}.` }),
+  cursor: z.string().min(1).max(2048).optional().openapi({ description: 'The `cursor` of the previous page.' }),
+});
+export type ListVersionsQuery = z.infer<typeof listVersionsQuerySchema>;
+
+/** One column of a dataset spec, as configured. */
+export const columnSpecSchema = z
+  .object({
+    name: z.string(),
+    type: z.enum(columnTypes),
+    nullable: z.boolean(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    enum: z.array(z.string()).optional(),
+    pattern: z.string().optional().openapi({ description: 'A regular expression every value must match.' }),
+    maxLength: z.number().int().optional(),
+  })
+  .openapi('ColumnSpec');
+
+/** A dataset spec as configured (`datasets.<name>` of symbiont.config.json), defaults filled in. */
+export const datasetSpecResponseSchema = z
+  .object({
+    description: z.string().optional(),
+    format: z.enum(['csv', 'jsonl']),
+    delimiter: z.string(),
+    quote: z.string(),
+    columns: z.array(columnSpecSchema),
+    unique: z.array(z.string()).optional().openapi({ description: 'Columns whose values together identify a row.' }),
+    minRows: z.number().int(),
+    maxRows: z.number().int().optional(),
+    unknownColumns: z.enum(['reject', 'ignore']),
+    missingColumns: z.enum(['reject', 'null']),
+    maxBytes: z.number().int(),
+    maxGzipRatio: z.number(),
+  })
+  .openapi('DatasetSpec');
+
+/** What validation measured of one column of a version. */
+export const columnProfileSchema = z
+  .object({
+    nulls: z.number().int().nonnegative().openapi({ description: 'Empty or null values.' }),
+    values: z.number().int().nonnegative().optional().openapi({ description: 'Valid non-null values.' }),
+    min: z.union([z.number(), z.string()]).optional().openapi({ description: 'Smallest value: a number, or the text of a date or timestamp.' }),
+    max: z.union([z.number(), z.string()]).optional(),
+    distinctEstimate: z.number().int().nonnegative().openapi({ description: 'Distinct values, estimated (about 1.6 % error).' }),
+  })
+  .openapi('ColumnProfile');
+
+/** One published, immutable version of a dataset. */
+export const datasetVersionSchema = z
+  .object({
+    dataset: z.string().openapi({ example: 'readings' }),
+    version: z.number().int().positive().openapi({ example: 42 }),
+    sha256: z.string().openapi({ description: 'sha256 (hex) of the bytes; the same bytes are the same version.' }),
+    bytes: z.number().int().nonnegative(),
+    rows: z.number().int().nonnegative(),
+    specRevision: z.string().openapi({ description: 'Revision of the spec the file was validated against.' }),
+    profile: z.record(z.string(), columnProfileSchema).openapi({ description: 'Per spec column.' }),
+    uploadId: z.string().openapi({ description: 'The upload that became this version.' }),
+    sender: z.string().optional(),
+    file: z.string().openapi({ example: '2025-01-07.csv' }),
+    key: z.string().openapi({ description: 'Where the file is in the data bucket.', example: 'datasets/readings/v42/2025-01-07.csv' }),
+    createdAt: z.string().openapi({ description: 'When the version was published.', example: '2025-01-07T09:12:46.500Z' }),
+  })
+  .openapi('DatasetVersion');
+export type DatasetVersion = z.infer<typeof datasetVersionSchema>;
+
+/** `GET /datasets/{name}/versions`: one page of versions, newest first. */
+export const datasetVersionPageSchema = z
+  .object({
+    items: z.array(datasetVersionSchema),
+    cursor: z.string().optional().openapi({ description: 'Pass as `cursor` to get the next page; absent on the last page.' }),
+  })
+  .openapi('DatasetVersionPage');
+export type DatasetVersionPage = z.infer<typeof datasetVersionPageSchema>;
+
+/** A dataset in the listing. */
+export const datasetSummarySchema = z
+  .object({
+    name: z.string().openapi({ example: 'readings' }),
+    description: z.string().optional(),
+    format: z.enum(['csv', 'jsonl']),
+    revision: z.string().openapi({ description: 'Revision of the current spec: sha256 of its canonical JSON.' }),
+    latestVersion: z.number().int().positive().optional().openapi({ description: 'The newest published version; absent before the first.' }),
+  })
+  .openapi('DatasetSummary');
+export type DatasetSummary = z.infer<typeof datasetSummarySchema>;
+
+/** `GET /datasets`. */
+export const datasetListSchema = z.object({ items: z.array(datasetSummarySchema) }).openapi('DatasetList');
+export type DatasetList = z.infer<typeof datasetListSchema>;
+
+/** `GET /datasets/{name}`: the spec, its revision and the newest version. */
+export const datasetSchema = z
+  .object({
+    name: z.string().openapi({ example: 'readings' }),
+    description: z.string().optional(),
+    format: z.enum(['csv', 'jsonl']),
+    revision: z.string().openapi({ description: 'Revision of the current spec: sha256 of its canonical JSON.' }),
+    spec: datasetSpecResponseSchema,
+    latest: datasetVersionSchema.optional().openapi({ description: 'The newest published version; absent before the first.' }),
+  })
+  .openapi('Dataset');
+export type Dataset = z.infer<typeof datasetSchema>;

@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '#config/load';
 import { BadRequestError } from '#shared/errors';
 import { bearerTokenAuthenticator, createApi, type Authenticator, type Router } from '#api/api';
-import type { ApiEvent, ApiResult, Route } from '#api/route';
+import type { ApiEvent, ApiResult, ApiStore, Route } from '#api/route';
 import type { ListUploadsInput, UploadPageResult, UploadReader, UploadRecord } from '#api/upload-reader';
+import type { VersionReader } from '#api/version-reader';
+import { MemoryVersions } from './api-datasets-fixtures.ts';
 
 /** Shared by the api*.test.ts files: events, the example config, an in-memory upload reader, tokens. */
 
@@ -77,13 +79,34 @@ export const sampleUploads: readonly UploadRecord[] = [
 
 /**
  * An in-memory {@link UploadReader} that records the listing queries it receives. Its cursors are
- * offsets (`o2`); `nextCursor`, when set, is handed back instead, whatever the query.
+ * offsets (`o2`); `nextCursor`, when set, is handed back instead, whatever the query. Dataset
+ * versions come from `versions` (sample versions of `readings` unless given), so it serves every
+ * route.
  */
-export class MemoryUploads implements UploadReader {
+export class MemoryUploads implements UploadReader, VersionReader {
   readonly queries: ListUploadsInput[] = [];
   nextCursor: string | undefined;
 
-  constructor(private readonly uploads: readonly UploadRecord[] = sampleUploads) {}
+  constructor(
+    private readonly uploads: readonly UploadRecord[] = sampleUploads,
+    readonly versions: VersionReader = new MemoryVersions(),
+  ) {}
+
+  getDatasetHead(dataset: string) {
+    return this.versions.getDatasetHead(dataset);
+  }
+
+  getVersion(dataset: string, version: number) {
+    return this.versions.getVersion(dataset, version);
+  }
+
+  getLatestVersion(dataset: string) {
+    return this.versions.getLatestVersion(dataset);
+  }
+
+  listVersions(dataset: string, page?: { limit?: number; cursor?: string }) {
+    return this.versions.listVersions(dataset, page);
+  }
 
   async getUpload(id: string): Promise<UploadRecord | undefined> {
     return this.uploads.find((u) => u.uploadId === id);
@@ -105,7 +128,7 @@ export class MemoryUploads implements UploadReader {
   }
 }
 
-export function localApi(store: UploadReader = new MemoryUploads(), routes?: readonly Route[]): Router {
+export function localApi(store: ApiStore = new MemoryUploads(), routes?: readonly Route[]): Router {
   return createApi({ store, config, authenticator: localAuthenticator, ...(routes ? { routes } : {}) });
 }
 
