@@ -1,5 +1,6 @@
 import type { CommandModule } from '../context.ts';
+import { datasetsCommands } from './datasets.ts';
 import { uploadsCommands } from './uploads.ts';
 
 /** Every command group of `symbiont`; a new group is a module added here. */
-export const commandModules: readonly CommandModule[] = [uploadsCommands];
+export const commandModules: readonly CommandModule[] = [uploadsCommands, datasetsCommands];
