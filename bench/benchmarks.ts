@@ -1,5 +1,7 @@
 import type { Benchmark } from './harness.ts';
 import { ingestMessageBenchmark } from './ingest-message.ts';
+import { localRuntimeBenchmark } from './local-runtime.ts';
+import { validationBenchmark } from './validation.ts';
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark];
+export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark];
