@@ -26,6 +26,8 @@ const LIKELY_DELIMITERS = [',', ';', '\t', '|'];
 export interface CsvReaderOptions {
   readonly maxFieldBytes?: number;
   readonly maxRecordBytes?: number;
+  /** The size the file is expected to have, to size the key index once from the first rows. */
+  readonly expectedBytes?: number;
 }
 
 /**
@@ -58,6 +60,7 @@ export class CsvReader implements ContentReader, CsvSink {
     private readonly phrasing: Phrasing,
     options: CsvReaderOptions = {},
   ) {
+    this.expectedBytes = options.expectedBytes;
     this.maxFieldBytes = options.maxFieldBytes ?? 1 << 20;
     this.maxRecordBytes = Math.max(options.maxRecordBytes ?? 4 << 20, this.maxFieldBytes);
     this.tokenizer = new CsvTokenizer(this, {
@@ -77,8 +80,18 @@ export class CsvReader implements ContentReader, CsvSink {
   }
 
   push(chunk: Uint8Array): void {
-    if (!this.refused) this.tokenizer.push(chunk);
+    if (this.refused) return;
+    this.tokenizer.push(chunk);
+    this.bytesSeen += chunk.length;
+    if (this.expectedBytes !== undefined && this.dataRows >= 100) {
+      // Rows so far tell the average row size; the expected size tells how many rows will come.
+      this.checker.expectRows(Math.ceil((this.expectedBytes / this.bytesSeen) * this.dataRows * 1.05));
+      this.expectedBytes = undefined;
+    }
   }
+
+  private bytesSeen = 0;
+  private expectedBytes: number | undefined;
 
   end(): void {
     if (this.refused) return;

@@ -7,6 +7,8 @@ const SEGMENT_SIZE = 1 << SEGMENT_BITS;
 /** References are 32-bit offsets + 1 into the arena (0 marks an empty slot). */
 const MAX_ARENA_BYTES = 2 ** 32 - 2;
 const MAX_LOAD = 0.7;
+/** {@link KeyIndex.reserve} never asks for more slots than this at once. */
+const RESERVE_MAX_BITS = 24;
 
 /**
  * Exact set of unique-key values, in compact memory: an open-addressing table of 32-bit hashes and
@@ -41,6 +43,16 @@ export class KeyIndex {
   /** Bytes the index has allocated (table and arena). */
   get allocatedBytes(): number {
     return this.slots.byteLength + this.segments.length * SEGMENT_SIZE;
+  }
+
+  /**
+   * Makes room for about `keys` keys at once, so that a large file does not pay for the table
+   * doubling again and again. Capped (2^24 slots, 128 MiB): past that the table grows as it fills.
+   */
+  reserve(keys: number): void {
+    let bits = this.bits;
+    while (bits < RESERVE_MAX_BITS && keys > MAX_LOAD * 2 ** bits) bits++;
+    while (this.bits < bits) this.grow();
   }
 
   /**

@@ -3,17 +3,16 @@ import { hashNumber, murmur3 } from './hash.ts';
 import { displayBytes, displayText, type IssueCollector, type Rule } from './issues.ts';
 import { KeyBuilder, KeyIndex } from './key-index.ts';
 import type { Phrasing } from './messages.ts';
+import { compilePattern, type PatternTest } from './pattern.ts';
 import { ColumnProfiler, type ColumnProfile } from './profile.ts';
 import {
   codePointLength,
-  latin1,
   parsedValue,
   readBoolean,
   readDate,
   readInteger,
   readNumber,
   readTimestamp,
-  utf8,
   type ParsedValue,
   type ValueStatus,
 } from './values.ts';
@@ -26,7 +25,7 @@ interface PreparedColumn {
   readonly keyPosition: number;
   /** Allowed values as UTF-8 bytes, for comparing cells without decoding them. */
   readonly enumBytes?: readonly Uint8Array[];
-  readonly pattern?: RegExp;
+  readonly pattern?: PatternTest;
   readonly profiler: ColumnProfiler;
 }
 
@@ -77,7 +76,7 @@ export class RowChecker {
       name: column.name,
       keyPosition: keyNames.indexOf(column.name),
       ...(column.enum ? { enumBytes: column.enum.map((value) => textEncoder.encode(value)) } : {}),
-      ...(column.pattern !== undefined ? { pattern: new RegExp(column.pattern, 'u') } : {}),
+      ...(column.pattern !== undefined ? { pattern: compilePattern(column.pattern) } : {}),
       profiler: new ColumnProfiler(),
     }));
     this.keyColumns = keyNames.map((name) => spec.columns.findIndex((column) => column.name === name));
@@ -88,6 +87,11 @@ export class RowChecker {
     this.partLengths = new Int32Array(parts);
     this.partNumbers = new Float64Array(parts);
     this.partNanos = new Uint32Array(parts);
+  }
+
+  /** Sizes the unique-key index for about `rows` rows (a hint; the index grows past it anyway). */
+  expectRows(rows: number): void {
+    this.keyIndex?.reserve(rows);
   }
 
   /** Column index by name. */
@@ -270,15 +274,12 @@ export class RowChecker {
         return { row, line, value, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.enumMessage(spec, value)}` };
       });
     }
-    if (prepared.pattern) {
-      const text = nonAscii ? utf8(buf, start, end) : latin1(buf, start, end);
-      if (!prepared.pattern.test(text)) {
-        ok = false;
-        this.issues.add('pattern', prepared.name, () => {
-          const value = displayText(text);
-          return { row, line, value, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.patternMessage(spec, value)}` };
-        });
-      }
+    if (prepared.pattern && !prepared.pattern(buf, start, end, nonAscii)) {
+      ok = false;
+      this.issues.add('pattern', prepared.name, () => {
+        const value = displayBytes(buf, start, end);
+        return { row, line, value, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.patternMessage(spec, value)}` };
+      });
     }
     if (spec.maxLength !== undefined) {
       const length = nonAscii ? codePointLength(buf, start, end) : end - start;

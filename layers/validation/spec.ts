@@ -6,13 +6,21 @@ import { UnusableSpecError } from './errors.ts';
  * A spec with every default filled in, checked by the one config schema. Parsing twice gives the
  * same object, so a spec read from the config and one built in code compare equal.
  *
- * @throws UnusableSpecError when the spec does not satisfy the schema.
+ * @throws UnusableSpecError when the spec does not satisfy the schema, or its delimiter or quote
+ * is not a single ASCII character other than a line break.
  */
 export function normalizeSpec(spec: DatasetSpec): DatasetSpec {
   const result = datasetSpecSchema.safeParse(spec);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(spec)'}: ${issue.message}`);
     throw new UnusableSpecError(`the dataset spec is not valid: ${problems.join('; ')}`, problems);
+  }
+  // The tokenizer works on bytes: a delimiter or quote must be one byte in UTF-8.
+  for (const field of ['delimiter', 'quote'] as const) {
+    const code = result.data[field].charCodeAt(0);
+    if (code > 0x7f || code === 0x0a || code === 0x0d) {
+      throw new UnusableSpecError(`the dataset spec's ${field} must be one ASCII character other than a line break`, [field]);
+    }
   }
   return result.data;
 }

@@ -85,7 +85,7 @@ export async function validateStream(
   const issues = new IssueCollector(options.maxExamples ?? 100);
   const phrasing = new Phrasing(normalized.format, options.dataset);
   const checker = new RowChecker(normalized, issues, phrasing);
-  const limits = { maxFieldBytes: options.maxFieldBytes, maxRecordBytes: options.maxRecordBytes };
+  const limits = { maxFieldBytes: options.maxFieldBytes, maxRecordBytes: options.maxRecordBytes, expectedBytes: options.declaredBytes };
   const formatReader: ContentReader =
     normalized.format === 'csv'
       ? new CsvReader(normalized, checker, issues, phrasing, limits)

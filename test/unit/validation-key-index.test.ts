@@ -64,6 +64,18 @@ describe('unique-key index', () => {
     expect(index.size).toBe(count);
   });
 
+  it('keeps the keys it holds when it is sized up for more', () => {
+    const index = new KeyIndex();
+    const keys = Array.from({ length: 1000 }, (_, i) => keyOf(`k${i}`));
+    keys.forEach((key, i) => index.add(key.bytes, key.length, i + 1));
+
+    index.reserve(1_000_000);
+    const again = keys.map((key, i) => index.add(key.bytes, key.length, i + 5000));
+
+    expect(again).toEqual(keys.map((_, i) => i + 1));
+    expect(index.allocatedBytes).toBeGreaterThan(8 * 1_000_000);
+  });
+
   it('writes numbers by value, so 7 and 7.0 make the same key and -0 is not special', () => {
     const a = new KeyBuilder();
     const b = new KeyBuilder();

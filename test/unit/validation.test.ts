@@ -52,6 +52,12 @@ describe('spec revision', () => {
     expect(json).toBe('{"a":"x","b":[2,{"d":1}]}');
   });
 
+  it('refuses a delimiter that is not one ASCII character, since the tokenizer reads bytes', () => {
+    const act = () => specRevision(readings({ delimiter: '§' }));
+
+    expect(act).toThrow(UnusableSpecError);
+  });
+
   it('refuses a spec the config schema refuses', () => {
     const act = () => specRevision({ format: 'csv', columns: [] } as unknown as DatasetSpec);
 
