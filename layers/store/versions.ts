@@ -68,6 +68,7 @@ export type ColumnProfile = z.infer<typeof columnProfileSchema>;
 export const versionStates = ['publishing', 'published'] as const;
 export type VersionState = (typeof versionStates)[number];
 
+/** A version record `V#<n>` as stored (without its table keys). */
 export const versionRecordSchema = z.object({
   dataset: z.string().min(1),
   version: z.number().int().positive(),
@@ -94,9 +95,11 @@ export const versionRecordSchema = z.object({
 });
 export type VersionRecord = z.infer<typeof versionRecordSchema>;
 
+/** `pending`: an attempt holds the bytes; `published`: they are `version`, for good. */
 export const contentClaimStates = ['pending', 'published'] as const;
 export type ContentClaimState = (typeof contentClaimStates)[number];
 
+/** A content claim `SHA#<sha256>` as stored (without its table keys). */
 export const contentClaimSchema = z.object({
   dataset: z.string().min(1),
   sha256: sha256Schema,
@@ -116,6 +119,7 @@ export const contentClaimSchema = z.object({
 });
 export type ContentClaim = z.infer<typeof contentClaimSchema>;
 
+/** A dataset head `HEAD` as stored (without its table keys). */
 export const datasetHeadSchema = z.object({
   dataset: z.string().min(1),
   /** The highest published version number; 0 until one is published. */
