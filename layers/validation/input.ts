@@ -141,7 +141,8 @@ async function inflate(
       for await (const chunk of inflated) {
         summary.uncompressedBytes += chunk.length;
         if (summary.uncompressedBytes > limits.maxBytes) stop(tooLarge(limits, 'unpacks to more than'));
-        const basis = limits.declaredBytes ?? summary.bytes + READ_AHEAD_SLACK;
+        // The announced size is the whole file; without it, what was read so far is all we know.
+        const basis = Math.max(limits.declaredBytes ?? 0, summary.bytes + READ_AHEAD_SLACK);
         if (summary.uncompressedBytes > limits.maxGzipRatio * basis) stop(bomb(limits));
         if (!reader.stopped) reader.push(chunk);
       }
