@@ -106,6 +106,32 @@ describe('CSV tokenizer', () => {
     for (const seen of pieces) expect(seen).toEqual(whole);
   });
 
+  it('agrees with a plain RFC 4180 reading of random well-formed CSV, at random chunk sizes', () => {
+    let seed = 3;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const pieces = ['a', 'bc', ' ', 'é', ',', '"', '\n', '\r\n', '1.5', ''];
+    const mismatches: string[] = [];
+
+    for (let round = 0; round < 300; round++) {
+      const rows = Array.from({ length: random(5) + 1 }, () =>
+        Array.from({ length: random(4) + 1 }, () => Array.from({ length: random(4) }, () => pieces[random(pieces.length)]).join('')),
+      );
+      // Quote a field when it needs it (or at random), doubling its quotes: what a CSV writer does.
+      const lines = rows.map((row) => row.map((field) => (/[",\r\n]/.test(field) || random(3) === 0 ? `"${field.replaceAll('"', '""')}"` : field)).join(','));
+      const text = lines.join(random(2) ? '\r\n' : '\n');
+      // A row written as nothing at all is a blank line, which is skipped.
+      const expected = rows.filter((_, i) => lines[i] !== '');
+      const seen = tokenize(text, random(16) + 1);
+      const fields = seen.records.map((r) => r.fields.map((f) => f.replaceAll('""', '"')));
+      if (JSON.stringify(fields) !== JSON.stringify(expected)) mismatches.push(JSON.stringify(text));
+    }
+
+    expect(mismatches).toEqual([]);
+  });
+
   it('skips a record larger than the limit, reports it once and reads the next one', () => {
     const text = `a,b\n1,${'x'.repeat(50_000)}\n2,ok\n`;
 
