@@ -93,8 +93,16 @@ export class Ingest extends Construct {
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
+        sid: 'WriteResultBesideSftpFiles',
+        actions: ['s3:PutObject'],
+        resources: [storage.landingBucket.arnForObjects(`${landing.sftpPrefix}*`)],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
         sid: 'WriteData',
-        actions: ['s3:GetObject', 's3:PutObject'],
+        // Originals past 5 GiB are copied in parts, and a failed part copy is aborted.
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
         resources: [storage.dataBucket.arnForObjects('*')],
       }),
     );
@@ -109,6 +117,7 @@ export class Ingest extends Construct {
       this.handler.role,
       'Object keys are named by uploaders at run time, so object grants end in /*; every action is listed.',
       arnWildcardFinding(storage.landingBucket, '/*'),
+      arnWildcardFinding(storage.landingBucket, `/${landing.sftpPrefix}*`),
       arnWildcardFinding(storage.dataBucket, '/*'),
     );
   }

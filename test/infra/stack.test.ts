@@ -145,16 +145,17 @@ describe('ingest', () => {
     });
   });
 
-  it('lets ingest-upload write to the data bucket but never to landing', () => {
+  it('lets ingest-upload write to the data bucket, and to landing only result files beside SFTP uploads', () => {
     const role = logicalId(template, 'AWS::IAM::Role', 'IngestUploadRole');
     const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) =>
       (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role),
     )!;
     const statements = policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
-    const writes = statements.filter((s) => [s.Action].flat().includes('s3:PutObject'));
-    expect(writes).toHaveLength(1);
-    expect(JSON.stringify(writes[0]!.Resource)).toContain(logicalId(template, 'AWS::S3::Bucket', 'Data'));
-    expect(JSON.stringify(writes[0]!.Resource)).not.toContain(logicalId(template, 'AWS::S3::Bucket', 'Landing'));
+    const writes = statements.filter((s) => [s.Action].flat().includes('s3:PutObject')).map((s) => JSON.stringify(s.Resource));
+    const landing = logicalId(template, 'AWS::S3::Bucket', 'Landing');
+    expect(writes).toHaveLength(2);
+    expect(writes.filter((r) => r.includes(logicalId(template, 'AWS::S3::Bucket', 'Data')))).toHaveLength(1);
+    expect(writes.filter((r) => r.includes(landing))).toEqual([expect.stringContaining('/sftp/*')]);
   });
 });
 
