@@ -217,6 +217,14 @@ describe('validateStream', () => {
     expect(report.examples.map((issue) => issue.rule)).toEqual(['type.string', 'type.string', 'type.date', 'required']);
   });
 
+  it('reports a missing key column once, not every row as a duplicate', async () => {
+    const text = 'taken_at,temperature,status\n2024-01-31T12:00:00Z,1,ok\n2024-01-31T12:00:00Z,2,ok\n';
+
+    const report = await validateStream(chunks(text), readings(), { fileName: 'a.csv' });
+
+    expect(report.countsByRule).toEqual({ 'header.missing-column': 1 });
+  });
+
   it('finds duplicates of a key written differently: 7 and 07 for an integer key', async () => {
     const spec = datasetSpecSchema.parse({ format: 'csv', columns: [{ name: 'id', type: 'integer' }], unique: ['id'] });
 
