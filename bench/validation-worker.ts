@@ -10,7 +10,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { parse } from 'csv-parse';
 import { z } from 'zod';
 import { loadConfig } from '#config/load';
-import { validateStream } from '../layers/validation/validate.ts';
+import { validateStream } from '#validation/validate';
 
 interface Run {
   readonly rows: number;

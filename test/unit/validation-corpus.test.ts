@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetSpecSchema, type DatasetSpec } from '#config/schema';
 import { loadConfig } from '#config/load';
 import { generateCorpus } from '../corpus/generate.ts';
-import { validateStream, type ValidationReport } from '../../layers/validation/validate.ts';
+import { validateStream, type ValidationReport } from '#validation/validate';
 
 interface CorpusCase {
   readonly file: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyBuilder, KeyIndex } from '../../layers/validation/key-index.ts';
+import { KeyBuilder, KeyIndex } from '#validation/key-index';
 
 const text = (value: string): Uint8Array => Buffer.from(value);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePattern } from '../../layers/validation/pattern.ts';
+import { compilePattern } from '#validation/pattern';
 
 /** Whether `pattern` accepts `text`, as the validator tests a cell's bytes. */
 function accepts(pattern: string, text: string): boolean {

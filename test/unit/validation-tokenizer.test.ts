@@ -9,7 +9,7 @@ import {
   type CsvProblem,
   type CsvSink,
   type CsvTokenizerOptions,
-} from '../../layers/validation/csv-tokenizer.ts';
+} from '#validation/csv-tokenizer';
 
 interface Seen {
   records: { index: number; line: number; fields: string[]; flags: number[] }[];

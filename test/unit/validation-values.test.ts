@@ -8,7 +8,7 @@ import {
   readTimestamp,
   type ParsedValue,
   type ValueStatus,
-} from '../../layers/validation/values.ts';
+} from '#validation/values';
 
 type Reader = (buf: Uint8Array, start: number, end: number, out: ParsedValue) => ValueStatus;
 

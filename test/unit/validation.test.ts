@@ -4,10 +4,10 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { datasetSpecSchema, type DatasetSpec } from '#config/schema';
-import { InputReadError, UnusableSpecError } from '../../layers/validation/errors.ts';
-import { formatReportText } from '../../layers/validation/report.ts';
-import { canonicalJson, specRevision } from '../../layers/validation/spec.ts';
-import { validateStream } from '../../layers/validation/validate.ts';
+import { InputReadError, UnusableSpecError } from '#validation/errors';
+import { formatReportText } from '#validation/report';
+import { canonicalJson, specRevision } from '#validation/spec';
+import { validateStream } from '#validation/validate';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const config = JSON.parse(readFileSync(join(root, 'symbiont.config.json'), 'utf8')) as { datasets: Record<string, unknown> };
