@@ -151,9 +151,20 @@ export class KeyIndex {
 const floatScratch = new Float64Array(1);
 const floatBytes = new Uint8Array(floatScratch.buffer);
 
+// Part tags: each says how the bytes after it are laid out, so every part is self-delimiting and a
+// value has exactly one form.
+const TAG_NULL = 0;
+const TAG_BYTES = 1;
+const TAG_INTEGER = 2;
+const TAG_NEGATIVE_INTEGER = 3;
+const TAG_FLOAT = 4;
+const TAG_INSTANT = 5;
+const TAG_NEGATIVE_INSTANT = 6;
+
 /**
- * Builds the bytes of one key from its column parts. Each part is written with a type tag and a
- * length prefix, so ("a,b", "c") and ("a", "b,c") can never produce the same bytes.
+ * Builds the bytes of one key from its column parts. Each part is written with a type tag and is
+ * self-delimiting (text carries its length), so ("a,b", "c") and ("a", "b,c") can never produce
+ * the same bytes, and equal values always do.
  */
 export class KeyBuilder {
   bytes = new Uint8Array(256);
@@ -166,49 +177,55 @@ export class KeyBuilder {
   /** A null part (an empty cell or missing value of a nullable key column). */
   addNull(): void {
     this.ensure(1);
-    this.bytes[this.length++] = 0;
+    this.bytes[this.length++] = TAG_NULL;
   }
 
   /** Raw bytes (strings, dates, booleans written canonically by the caller). */
   addBytes(buf: Uint8Array, start: number, end: number): void {
     const length = end - start;
-    this.ensure(length + 6);
-    this.bytes[this.length++] = 1;
-    let rest = length;
-    while (rest >= 0x80) {
-      this.bytes[this.length++] = (rest & 0x7f) | 0x80;
-      rest = Math.floor(rest / 0x80);
-    }
-    this.bytes[this.length++] = rest;
+    this.ensure(length + 9);
+    this.bytes[this.length++] = TAG_BYTES;
+    this.addVarint(length);
     const bytes = this.bytes;
     const at = this.length;
     for (let i = 0; i < length; i++) bytes[at + i] = buf[start + i]!;
     this.length += length;
   }
 
-  /** A number by its double bits, so 7, 07 and 7.0 are one key. */
+  /**
+   * A number by value, so 7, 07 and 7.0 are one key. A safe integer is written as sign and
+   * varint (short, and the form every integer value takes), anything else by its double bits.
+   */
   addNumber(value: number): void {
-    this.ensure(9);
-    this.bytes[this.length++] = 2;
-    this.addFloat(value);
-  }
-
-  /** An instant, so 12:00:00Z and 13:00:00+01:00 are one key. */
-  addInstant(seconds: number, nanos: number): void {
-    this.ensure(13);
-    this.bytes[this.length++] = 3;
-    this.addFloat(seconds);
-    const bytes = this.bytes;
-    bytes[this.length++] = nanos & 0xff;
-    bytes[this.length++] = (nanos >>> 8) & 0xff;
-    bytes[this.length++] = (nanos >>> 16) & 0xff;
-    bytes[this.length++] = nanos >>> 24;
-  }
-
-  private addFloat(value: number): void {
+    this.ensure(10);
+    if (Number.isSafeInteger(value)) {
+      this.bytes[this.length++] = value < 0 ? TAG_NEGATIVE_INTEGER : TAG_INTEGER;
+      this.addVarint(Math.abs(value));
+      return;
+    }
+    this.bytes[this.length++] = TAG_FLOAT;
     floatScratch[0] = value;
     const bytes = this.bytes;
     for (let i = 0; i < 8; i++) bytes[this.length++] = floatBytes[i]!;
+  }
+
+  /** An instant, so 12:00:00Z and 13:00:00+01:00 are one key: sign, varint seconds, varint nanoseconds. */
+  addInstant(seconds: number, nanos: number): void {
+    this.ensure(20);
+    this.bytes[this.length++] = seconds < 0 ? TAG_NEGATIVE_INSTANT : TAG_INSTANT;
+    this.addVarint(Math.abs(seconds));
+    this.addVarint(nanos);
+  }
+
+  /** A non-negative safe integer, 7 bits a byte (exact up to 2^53: division, not bit operations). */
+  private addVarint(value: number): void {
+    const bytes = this.bytes;
+    let rest = value;
+    while (rest >= 0x80) {
+      bytes[this.length++] = (rest % 0x80) | 0x80;
+      rest = Math.floor(rest / 0x80);
+    }
+    bytes[this.length++] = rest;
   }
 
   private ensure(extra: number): void {

@@ -86,6 +86,31 @@ describe('unique-key index', () => {
     expect(a.bytes.slice(0, a.length)).toEqual(b.bytes.slice(0, b.length));
   });
 
+  it('writes distinct instants and numbers, negative and large ones included, as distinct keys', () => {
+    const index = new KeyIndex();
+    const builders = [
+      (k: KeyBuilder) => k.addInstant(0, 0),
+      (k: KeyBuilder) => k.addInstant(-1, 0),
+      (k: KeyBuilder) => k.addInstant(1, 0),
+      (k: KeyBuilder) => k.addInstant(1, 1),
+      (k: KeyBuilder) => k.addInstant(128, 0),
+      (k: KeyBuilder) => k.addNumber(0),
+      (k: KeyBuilder) => k.addNumber(-1),
+      (k: KeyBuilder) => k.addNumber(Number.MAX_SAFE_INTEGER),
+      (k: KeyBuilder) => k.addNumber(-Number.MAX_SAFE_INTEGER),
+      (k: KeyBuilder) => k.addNumber(0.5),
+      (k: KeyBuilder) => k.addNumber(2 ** 60),
+    ];
+
+    const results = builders.map((build, i) => {
+      const key = new KeyBuilder();
+      build(key);
+      return index.add(key.bytes, key.length, i + 1);
+    });
+
+    expect(results.every((row) => row === 0)).toBe(true);
+  });
+
   it('tells a null part from an empty text part', () => {
     const index = new KeyIndex();
     const withNull = new KeyBuilder();
