@@ -19,6 +19,38 @@ export interface ApiClient {
   get<T>(path: string, query: Readonly<Record<string, QueryValue>>, schema: z.ZodType<T>): Promise<T>;
 }
 
+/** One page of a listing, as every list route answers. */
+export interface ListPage<T> {
+  readonly items: T[];
+  readonly cursor?: string;
+}
+
+/**
+ * GETs a listing from `cursor` on: one page, or with `all` every page until the API hands out no
+ * cursor. A cursor seen twice stops the walk instead of looping forever.
+ */
+export async function fetchPages<T>(
+  client: ApiClient,
+  path: string,
+  query: Readonly<Record<string, QueryValue>>,
+  schema: z.ZodType<ListPage<T>>,
+  options: { readonly cursor?: string; readonly all?: boolean },
+): Promise<ListPage<T>> {
+  const items: T[] = [];
+  const seen = new Set<string>();
+  let cursor = options.cursor;
+  do {
+    const page = await client.get(path, { ...query, cursor }, schema);
+    items.push(...page.items);
+    cursor = page.cursor;
+    if (cursor !== undefined && seen.has(cursor)) {
+      throw new ApiError(200, 'invalid_response', 'the API handed out the same cursor twice; stopping instead of looping');
+    }
+    if (cursor !== undefined) seen.add(cursor);
+  } while (options.all && cursor !== undefined);
+  return cursor === undefined ? { items } : { items, cursor };
+}
+
 /** Where the API is, how to authenticate, and how to send. */
 export interface ApiClientOptions extends Settings {
   /** @default globalThis.fetch */

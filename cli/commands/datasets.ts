@@ -10,7 +10,7 @@ import {
   type DatasetVersion,
 } from '#api/schemas';
 import type { CommandModule, Session } from '../context.ts';
-import { ApiError } from '../errors.ts';
+import { fetchPages } from '../client.ts';
 import { formatBytes, formatFields, formatTable, formatTime, type Column } from '../output.ts';
 
 /** `symbiont datasets …`: the datasets, their specs and their published versions. */
@@ -127,18 +127,7 @@ function describeChecks(column: ColumnSpec): string {
 
 async function listVersions(session: Session, name: string, options: VersionsOptions): Promise<void> {
   const path = `/datasets/${encodeURIComponent(name)}/versions`;
-  const items: DatasetVersion[] = [];
-  let cursor = options.cursor;
-  const seen = new Set<string>();
-  do {
-    const page = await session.client.get(path, { limit: options.limit, cursor }, datasetVersionPageSchema);
-    items.push(...page.items);
-    cursor = page.cursor;
-    if (cursor !== undefined && seen.has(cursor)) {
-      throw new ApiError(200, 'invalid_response', 'the API handed out the same cursor twice; stopping instead of looping');
-    }
-    if (cursor !== undefined) seen.add(cursor);
-  } while (options.all && cursor !== undefined);
+  const { items, cursor } = await fetchPages(session.client, path, { limit: options.limit }, datasetVersionPageSchema, options);
 
   if (session.json) {
     session.printJson({ items, ...(cursor ? { cursor } : {}) });

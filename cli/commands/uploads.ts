@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MAX_PAGE_SIZE, uploadPageSchema, uploadSchema, uploadStatuses, type Upload } from '#api/schemas';
 import type { CommandModule, Session } from '../context.ts';
-import { ApiError } from '../errors.ts';
+import { fetchPages } from '../client.ts';
 import { formatBytes, formatFields, formatTable, formatTime, type Column } from '../output.ts';
 
 /** `symbiont uploads …`: what arrived, and what became of it. */
@@ -49,18 +49,7 @@ const columns: readonly Column<Upload>[] = [
 
 async function listUploads(session: Session, options: ListOptions): Promise<void> {
   const query = { dataset: options.dataset, status: options.status, sender: options.sender, limit: options.limit };
-  const items: Upload[] = [];
-  let cursor = options.cursor;
-  const seen = new Set<string>();
-  do {
-    const page = await session.client.get('/uploads', { ...query, cursor }, uploadPageSchema);
-    items.push(...page.items);
-    cursor = page.cursor;
-    if (cursor !== undefined && seen.has(cursor)) {
-      throw new ApiError(200, 'invalid_response', 'the API handed out the same cursor twice; stopping instead of looping');
-    }
-    if (cursor !== undefined) seen.add(cursor);
-  } while (options.all && cursor !== undefined);
+  const { items, cursor } = await fetchPages(session.client, '/uploads', query, uploadPageSchema, options);
 
   if (session.json) {
     session.printJson({ items, ...(cursor ? { cursor } : {}) });
