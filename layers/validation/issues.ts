@@ -87,6 +87,16 @@ export class IssueCollector {
   readonly countsByRule: Partial<Record<Rule, number>> = {};
   readonly countsByColumn: Record<string, number> = {};
   readonly examples: ValidationIssue[] = [];
+  /**
+   * The last data row whose unique key was checked. Together with the order issues arrive in, it
+   * places a duplicate found only at the end (the key check spilled to disk) exactly where it
+   * would have been found row by row: see {@link addDeferredDuplicate}.
+   */
+  keyRow = 0;
+  /** Where each example stands in the order of discovery ({@link orderOf}), parallel to `examples`. */
+  private readonly exampleOrders: number[] = [];
+  /** Where each rule was first found, to list the counts in that order whenever issues are merged. */
+  private readonly firstOrders = new Map<Rule, number>();
 
   constructor(private readonly maxExamples: number) {}
 
@@ -100,6 +110,8 @@ export class IssueCollector {
     for (const rule of Object.keys(this.countsByRule)) delete this.countsByRule[rule as Rule];
     for (const column of Object.keys(this.countsByColumn)) delete this.countsByColumn[column];
     this.examples.length = 0;
+    this.exampleOrders.length = 0;
+    this.firstOrders.clear();
   }
 
   /**
@@ -108,13 +120,58 @@ export class IssueCollector {
    */
   add(rule: Rule, column: string | undefined, detail: () => IssueDetail): void {
     this.errorCount++;
-    this.countsByRule[rule] = (this.countsByRule[rule] ?? 0) + 1;
+    const count = this.countsByRule[rule];
+    this.countsByRule[rule] = (count ?? 0) + 1;
+    if (count === undefined) this.firstOrders.set(rule, this.orderOf(rule));
     if (column !== undefined) this.countsByColumn[column] = (this.countsByColumn[column] ?? 0) + 1;
     if (this.examples.length < this.maxExamples) {
       this.examples.push({ rule, ...(column === undefined ? {} : { column }), ...detail() });
+      this.exampleOrders.push(this.orderOf(rule));
     } else {
       this.truncated = true;
     }
+  }
+
+  /**
+   * Records `total` duplicate keys found after the rows were read; `first` holds the first of them
+   * by row (at least as many as examples are kept, when there are that many), in increasing row
+   * order. Each is placed among the examples and the counts where checking it with its row would
+   * have put it: after everything found up to that row's key check, before everything after it.
+   */
+  addDeferredDuplicates(total: number, first: readonly { readonly row: number; readonly detail: () => IssueDetail }[]): void {
+    if (total === 0) return;
+    this.errorCount += total;
+    const count = this.countsByRule.unique;
+    this.countsByRule.unique = (count ?? 0) + total;
+    const firstOrder = 2 * first[0]!.row;
+    if (count === undefined || firstOrder < this.firstOrders.get('unique')!) this.firstOrders.set('unique', firstOrder);
+    const orders = this.exampleOrders;
+    for (const { row, detail } of first) {
+      const order = 2 * row;
+      let at = orders.length;
+      while (at > 0 && orders[at - 1]! > order) at--;
+      if (at >= this.maxExamples) break;
+      this.examples.splice(at, 0, { rule: 'unique', ...detail() });
+      orders.splice(at, 0, order);
+      if (this.examples.length > this.maxExamples) {
+        this.examples.pop();
+        orders.pop();
+      }
+    }
+    this.truncated = this.errorCount > this.examples.length;
+    // The counts list rules in the order they were first found.
+    const rules = [...this.firstOrders].sort(([, a], [, b]) => a - b).map(([rule]) => rule);
+    const counts = rules.map((rule) => this.countsByRule[rule]!);
+    for (const rule of rules) delete this.countsByRule[rule];
+    rules.forEach((rule, i) => (this.countsByRule[rule] = counts[i]));
+  }
+
+  /**
+   * Discovery order of an issue found now: a duplicate of row r (found at its key check) is 2r,
+   * anything found after the key check of row r and before the next is 2r + 1.
+   */
+  private orderOf(rule: Rule): number {
+    return rule === 'unique' ? 2 * this.keyRow : 2 * this.keyRow + 1;
   }
 }
 

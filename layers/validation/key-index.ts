@@ -32,6 +32,8 @@ export class KeyIndex {
   private bits = 16;
   private count = 0;
   private readonly segments: Uint8Array[] = [];
+  /** Bytes used in each full segment (the last one's is `used`). */
+  private readonly segmentUsed: number[] = [];
   /** Bytes used in the last segment. */
   private used = SEGMENT_SIZE;
 
@@ -81,6 +83,29 @@ export class KeyIndex {
     return 0;
   }
 
+  /**
+   * Calls `fn` with each distinct key (`key[start, end)`) and the row that first had it, in the
+   * order they were added, which is row order.
+   */
+  forEachEntry(fn: (key: Uint8Array, start: number, end: number, row: number) => void): void {
+    this.segments.forEach((segment, s) => {
+      const used = s < this.segmentUsed.length ? this.segmentUsed[s]! : this.used;
+      let pos = 0;
+      while (pos < used) {
+        const row = segment[pos]! | (segment[pos + 1]! << 8) | (segment[pos + 2]! << 16) | (segment[pos + 3]! * 0x1000000);
+        pos += 4;
+        let length = 0;
+        for (let shift = 0; ; shift += 7) {
+          const byte = segment[pos++]!;
+          length += (byte & 0x7f) * 2 ** shift;
+          if (byte < 0x80) break;
+        }
+        fn(segment, pos, pos + length, row);
+        pos += length;
+      }
+    });
+  }
+
   /** The first row of the entry at `offset` when its key equals `key[0, length)`, else -1. */
   private rowIfEqual(offset: number, key: Uint8Array, length: number): number {
     const segment = this.segments[offset >>> SEGMENT_BITS]!;
@@ -106,6 +131,7 @@ export class KeyIndex {
       if ((this.segments.length + 1) * SEGMENT_SIZE > MAX_ARENA_BYTES + 1) {
         throw new KeyIndexCapacityError('the unique-key index is full (4 GiB of key bytes)');
       }
+      if (this.segments.length > 0) this.segmentUsed.push(this.used);
       this.segments.push(new Uint8Array(SEGMENT_SIZE));
       this.used = 0;
     }
@@ -234,4 +260,57 @@ export class KeyBuilder {
     next.set(this.bytes.subarray(0, this.length));
     this.bytes = next;
   }
+}
+
+/** One part of a key read back from its bytes: what {@link KeyBuilder} wrote, by value. */
+export type KeyPart =
+  | { readonly kind: 'null' }
+  | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
+  | { readonly kind: 'number'; readonly value: number }
+  | { readonly kind: 'instant'; readonly seconds: number; readonly nanos: number };
+
+/**
+ * Reads the parts of a key written by {@link KeyBuilder}, to show a key found repeated after its
+ * rows were read (the file's own spelling of it is gone by then; its value is not).
+ */
+export function readKeyParts(key: Uint8Array): KeyPart[] {
+  const parts: KeyPart[] = [];
+  let pos = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let scale = 1; ; scale *= 0x80) {
+      const byte = key[pos++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+    }
+  };
+  while (pos < key.length) {
+    const tag = key[pos++];
+    switch (tag) {
+      case TAG_NULL:
+        parts.push({ kind: 'null' });
+        break;
+      case TAG_BYTES: {
+        const length = varint();
+        parts.push({ kind: 'bytes', bytes: key.subarray(pos, pos + length) });
+        pos += length;
+        break;
+      }
+      case TAG_INTEGER:
+      case TAG_NEGATIVE_INTEGER: {
+        const value = varint();
+        parts.push({ kind: 'number', value: tag === TAG_NEGATIVE_INTEGER ? -value : value });
+        break;
+      }
+      case TAG_FLOAT:
+        for (let i = 0; i < 8; i++) floatBytes[i] = key[pos++]!;
+        parts.push({ kind: 'number', value: floatScratch[0]! });
+        break;
+      default: {
+        const seconds = varint();
+        parts.push({ kind: 'instant', seconds: tag === TAG_NEGATIVE_INSTANT ? -seconds : seconds, nanos: varint() });
+      }
+    }
+  }
+  return parts;
 }

@@ -1,7 +1,8 @@
 import type { ColumnSpec, DatasetSpec } from '#config/schema';
 import { hashNumber, murmur3 } from './hash.ts';
-import { displayBytes, displayText, type IssueCollector, type Rule } from './issues.ts';
-import { KeyBuilder, KeyIndex } from './key-index.ts';
+import { displayBytes, displayText, type IssueCollector, type IssueDetail, type Rule } from './issues.ts';
+import { KeyBuilder, readKeyParts } from './key-index.ts';
+import { UniqueKeys, type UniqueKeysOptions } from './key-spill.ts';
 import type { Phrasing } from './messages.ts';
 import { compilePattern, type PatternTest } from './pattern.ts';
 import { ColumnProfiler, type ColumnProfile } from './profile.ts';
@@ -13,6 +14,7 @@ import {
   readInteger,
   readNumber,
   readTimestamp,
+  utf8,
   type ParsedValue,
   type ValueStatus,
 } from './values.ts';
@@ -45,7 +47,7 @@ const textEncoder = new TextEncoder();
  */
 export class RowChecker {
   readonly columns: readonly PreparedColumn[];
-  private readonly keyIndex: KeyIndex | undefined;
+  private readonly keyIndex: UniqueKeys | undefined;
   private readonly keyColumns: readonly number[];
   private readonly key = new KeyBuilder();
   private readonly parsed: ParsedValue = parsedValue();
@@ -69,6 +71,7 @@ export class RowChecker {
     spec: DatasetSpec,
     private readonly issues: IssueCollector,
     private readonly phrasing: Phrasing,
+    keyOptions: UniqueKeysOptions = {},
   ) {
     const keyNames = spec.unique ?? [];
     this.columns = spec.columns.map((column) => ({
@@ -80,7 +83,7 @@ export class RowChecker {
       profiler: new ColumnProfiler(),
     }));
     this.keyColumns = keyNames.map((name) => spec.columns.findIndex((column) => column.name === name));
-    this.keyIndex = keyNames.length > 0 ? new KeyIndex() : undefined;
+    this.keyIndex = keyNames.length > 0 ? new UniqueKeys(keyOptions) : undefined;
     const parts = keyNames.length;
     this.partKinds = new Uint8Array(parts);
     this.partBytes = Array.from({ length: parts }, () => new Uint8Array(64));
@@ -91,7 +94,7 @@ export class RowChecker {
 
   /** Sizes the unique-key index for about `rows` rows (a hint; the index grows past it anyway). */
   expectRows(rows: number): void {
-    this.keyIndex?.reserve(rows);
+    this.keyIndex?.expect(rows);
   }
 
   /** Column index by name. */
@@ -137,16 +140,60 @@ export class RowChecker {
           return;
       }
     }
-    const firstRow = index.add(key.bytes, key.length, this.row);
+    this.issues.keyRow = this.row;
+    const firstRow = index.add(key.bytes, key.length, this.row, this.line);
     if (firstRow === 0) return;
     const { row, line } = this;
+    this.issues.add('unique', undefined, () => this.duplicateDetail(row, line, firstRow, describeKey()));
+  }
+
+  /**
+   * Reports the duplicates the key check found at the end (when it spilled to disk), each where
+   * it belongs among the issues. Their keys are shown by value (`7`, `2024-01-31T12:00:00Z`): the
+   * file's own spelling is no longer at hand.
+   */
+  finishKeys(): void {
+    const index = this.keyIndex;
+    if (index === undefined || !index.spilled) return;
+    const { count, first } = index.finish();
+    this.issues.addDeferredDuplicates(
+      count,
+      first.map(({ row, line, firstRow, key }) => ({ row, detail: () => this.duplicateDetail(row, line, firstRow, this.describeKeyValue(key)) })),
+    );
+  }
+
+  /** Removes the key check's files on disk, if any. */
+  close(): void {
+    this.keyIndex?.close();
+  }
+
+  private duplicateDetail(row: number, line: number, firstRow: number, shown: string): IssueDetail {
     const column = this.columns[this.keyColumns[0]!]!.name;
-    this.issues.add('unique', undefined, () => ({
+    return {
       row,
       line,
-      value: describeKey(),
-      message: `${this.phrasing.where(row, line)}the key (${describeKey()}) already appears in ${this.phrasing.format === 'jsonl' ? 'line' : 'row'} ${firstRow}. Remove the duplicate, or correct the ${this.keyColumns.length > 1 ? 'key values' : `"${column}"`} of one of them.`,
-    }));
+      value: shown,
+      message: `${this.phrasing.where(row, line)}the key (${shown}) already appears in ${this.phrasing.format === 'jsonl' ? 'line' : 'row'} ${firstRow}. Remove the duplicate, or correct the ${this.keyColumns.length > 1 ? 'key values' : `"${column}"`} of one of them.`,
+    };
+  }
+
+  /** A key from its canonical bytes, written as the format's reader shows keys. */
+  private describeKeyValue(key: Uint8Array): string {
+    const jsonl = this.phrasing.format === 'jsonl';
+    return readKeyParts(key)
+      .map((part, i) => {
+        const column = this.columns[this.keyColumns[i]!]!;
+        let text: string | number | boolean | null;
+        if (part.kind === 'null') text = null;
+        else if (part.kind === 'bytes') text = utf8(part.bytes, 0, part.bytes.length);
+        else if (part.kind === 'instant') text = isoInstant(part.seconds, part.nanos);
+        else if (column.spec.type === 'date') text = new Date(part.value * 86_400_000).toISOString().slice(0, 10);
+        else if (column.spec.type === 'boolean') text = part.value === 1;
+        else text = part.value;
+        if (jsonl) return `${column.name} ${displayText(JSON.stringify(text))}`;
+        return `${column.name} "${displayText(text === null ? '' : String(text))}"`;
+      })
+      .join(', ');
   }
 
   /** The cell is absent or empty. */
@@ -367,4 +414,10 @@ function matchesAny(candidates: readonly Uint8Array[], buf: Uint8Array, start: n
     return true;
   }
   return false;
+}
+
+/** An instant as ISO 8601 in UTC, with the fraction it has (up to nanoseconds). */
+function isoInstant(seconds: number, nanos: number): string {
+  const text = new Date(seconds * 1000).toISOString().slice(0, 19);
+  return nanos === 0 ? `${text}Z` : `${text}.${String(nanos).padStart(9, '0').replace(/0+$/, '')}Z`;
 }

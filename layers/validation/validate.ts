@@ -63,6 +63,14 @@ export interface ValidateOptions {
   readonly maxFieldBytes?: number;
   /** A longer CSV row or JSONL line is skipped and reported; bounds memory. @default 4 MiB */
   readonly maxRecordBytes?: number;
+  /**
+   * Distinct unique-key values checked in memory; past this many the check goes on in partition
+   * files on disk and its duplicates are found once the file is read (README "Unique keys").
+   * @default 500,000 (~20 MB)
+   */
+  readonly keysInMemory?: number;
+  /** Where the unique-key check writes its partition files (a folder of its own, removed at the end). @default os.tmpdir() */
+  readonly spillDirectory?: string;
 }
 
 /**
@@ -82,9 +90,14 @@ export async function validateStream(
 ): Promise<ValidationReport> {
   const normalized = normalizeSpec(spec);
   const revision = specRevision(normalized);
-  const issues = new IssueCollector(options.maxExamples ?? 100);
   const phrasing = new Phrasing(normalized.format, options.dataset);
-  const checker = new RowChecker(normalized, issues, phrasing);
+  const maxExamples = options.maxExamples ?? 100;
+  const issues = new IssueCollector(maxExamples);
+  const checker = new RowChecker(normalized, issues, phrasing, {
+    keepFirst: maxExamples,
+    ...(options.keysInMemory === undefined ? {} : { memoryKeys: options.keysInMemory }),
+    ...(options.spillDirectory === undefined ? {} : { spillDirectory: options.spillDirectory }),
+  });
   const limits = { maxFieldBytes: options.maxFieldBytes, maxRecordBytes: options.maxRecordBytes, expectedBytes: options.declaredBytes };
   const formatReader: ContentReader =
     normalized.format === 'csv'
@@ -92,17 +105,23 @@ export async function validateStream(
       : new JsonlReader(normalized, checker, issues, phrasing, limits);
   const reader = new TextPrelude(formatReader, issues, normalized.format);
 
-  const summary = await readInput(
-    input,
-    {
-      maxBytes: normalized.maxBytes,
-      maxGzipRatio: normalized.maxGzipRatio,
-      datasetName: phrasing.datasetName,
-      declaredBytes: options.declaredBytes,
-    },
-    reader,
-    issues,
-  );
+  let summary;
+  try {
+    summary = await readInput(
+      input,
+      {
+        maxBytes: normalized.maxBytes,
+        maxGzipRatio: normalized.maxGzipRatio,
+        datasetName: phrasing.datasetName,
+        declaredBytes: options.declaredBytes,
+      },
+      reader,
+      issues,
+    );
+    if (!summary.rejection) checker.finishKeys();
+  } finally {
+    checker.close();
+  }
 
   const verdict = summary.rejection ? 'rejected' : issues.errorCount > 0 ? 'invalid' : 'valid';
   return {

@@ -1,0 +1,418 @@
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KeyIndexCapacityError } from './errors.ts';
+import { murmur3 } from './hash.ts';
+import { KeyIndex } from './key-index.ts';
+
+/** A repeated key found once the whole file was read. */
+export interface Duplicate {
+  /** The row that repeats the key. */
+  readonly row: number;
+  /** The physical line where that row starts. */
+  readonly line: number;
+  /** The first row that had the key. */
+  readonly firstRow: number;
+  /** The key's canonical bytes ({@link KeyBuilder}), to show it. */
+  readonly key: Uint8Array;
+}
+
+/** What the check at the end found: every duplicate counted, the first ones (by row) in full. */
+export interface DeferredDuplicates {
+  readonly count: number;
+  /** At most `keepFirst` duplicates, by increasing row. */
+  readonly first: readonly Duplicate[];
+}
+
+export interface UniqueKeysOptions {
+  /**
+   * Distinct keys held in memory (exact index, each duplicate reported at once); past this many,
+   * keys go to partition files on disk and are checked at the end. @default 500,000 (~20 MB)
+   */
+  readonly memoryKeys?: number;
+  /** Where the partition files go (a fresh folder inside it, removed by {@link UniqueKeys.close}). @default os.tmpdir() */
+  readonly spillDirectory?: string;
+  /** How many deferred duplicates are kept in full. @default 100 */
+  readonly keepFirst?: number;
+  /** Partition files of more entries than this are split again before they are checked. @default 2^20 */
+  readonly partitionEntries?: number;
+  /** Replaces the key hash: tests force collisions with it. */
+  readonly hashOverride?: (key: Uint8Array, start: number, end: number) => number;
+}
+
+const SEED = 0x5eed;
+/** Files the keys are first spread over; each level of splitting spreads a partition over as many again. */
+const FAN_OUT_BITS = 6;
+const FAN_OUT = 1 << FAN_OUT_BITS;
+/** Each level uses other bits of the hash, so a split never puts every key back in one file. */
+const MAX_LEVEL = Math.floor(32 / FAN_OUT_BITS) - 1;
+/** Bytes a partition buffers before one write. */
+const BUFFER_BYTES = 32 * 1024;
+/** A partition file also splits past this size, whatever its count of entries. */
+const PARTITION_MAX_BYTES = 48 << 20;
+/** Room for the fixed part of an entry: row (4), line delta (varint ≤ 5), key length (varint ≤ 5). */
+const ENTRY_OVERHEAD = 14;
+const MAX_LOAD = 0.7;
+
+/**
+ * The unique-key check in bounded memory. Up to `memoryKeys` distinct keys it is the exact in-memory
+ * {@link KeyIndex}, and a duplicate is known as soon as its row is read. Past that, every key (those
+ * already held first, in row order) is appended with its row to one of 64 partition files chosen by
+ * its hash, and the check runs at the end, one partition at a time: equal keys always land in the
+ * same partition, in row order, so each partition alone says which rows repeat a key and where it
+ * first appeared. A partition is checked with a table of 32-bit hashes pointing at the entries
+ * themselves, and every hash match is confirmed by comparing the key bytes, so the check is exact.
+ * Memory is the in-memory index, 64 write buffers (2 MB) and one partition at a time; a partition
+ * too large (a skewed or a very large file) is split again with other bits of the hash.
+ */
+export class UniqueKeys {
+  private index: KeyIndex | undefined;
+  private spill: KeySpill | undefined;
+  private readonly memoryKeys: number;
+
+  constructor(private readonly options: UniqueKeysOptions = {}) {
+    this.memoryKeys = options.memoryKeys ?? 500_000;
+    const hash = options.hashOverride;
+    this.index = new KeyIndex(hash ? (key, length) => hash(key, 0, length) : undefined);
+  }
+
+  /** Whether keys went to disk (their duplicates are reported by {@link finish}). */
+  get spilled(): boolean {
+    return this.spill !== undefined;
+  }
+
+  /** Sizes the in-memory index for about `keys` keys, within its limit; more go to disk from the start. */
+  expect(keys: number): void {
+    if (this.index === undefined) return;
+    if (keys > this.memoryKeys) this.startSpill();
+    else this.index.reserve(keys);
+  }
+
+  /**
+   * Adds the key `key[0, length)` of `row` (starting at physical `line`). Returns the first row
+   * that had the key when that is known now, else 0 (a new key, or one checked at the end).
+   */
+  add(key: Uint8Array, length: number, row: number, line: number): number {
+    const index = this.index;
+    if (index !== undefined) {
+      const first = index.add(key, length, row);
+      if (first !== 0 || index.size <= this.memoryKeys) return first;
+      // The key just added is in the index, so it goes to disk with the others.
+      this.startSpill();
+      return 0;
+    }
+    this.spill!.add(key, 0, length, row, line);
+    return 0;
+  }
+
+  /** Checks the keys that went to disk; empty when none did. Call once, after the last row. */
+  finish(): DeferredDuplicates {
+    if (this.spill === undefined) return { count: 0, first: [] };
+    return this.spill.check();
+  }
+
+  /** Removes the partition files. Safe to call more than once, and after a failure. */
+  close(): void {
+    this.spill?.close();
+    this.index = undefined;
+  }
+
+  private startSpill(): void {
+    const spill = new KeySpill(this.options);
+    this.spill = spill;
+    // Lines of first occurrences are never shown: the row stands in for them.
+    this.index?.forEachEntry((key, start, end, row) => spill.add(key, start, end, row, row));
+    this.index = undefined;
+  }
+}
+
+/** The partition files of one level, written through small buffers. */
+class PartitionWriter {
+  readonly paths: string[] = [];
+  readonly entries = new Float64Array(FAN_OUT);
+  readonly bytes = new Float64Array(FAN_OUT);
+  private readonly fds: number[] = [];
+  private readonly buffers: Uint8Array[] = [];
+  private readonly used = new Int32Array(FAN_OUT);
+
+  constructor(dir: string, name: string) {
+    for (let p = 0; p < FAN_OUT; p++) {
+      const path = join(dir, `${name}-${p}`);
+      this.paths.push(path);
+      this.fds.push(openSync(path, 'w'));
+      this.buffers.push(new Uint8Array(BUFFER_BYTES));
+    }
+  }
+
+  /** Appends an entry (row, line − row, key length, key bytes) to partition `p`. */
+  write(p: number, key: Uint8Array, start: number, end: number, row: number, lineDelta: number): void {
+    const length = end - start;
+    let buffer = this.buffers[p]!;
+    let pos = this.used[p]!;
+    if (pos + ENTRY_OVERHEAD + length > buffer.length) {
+      this.flush(p);
+      pos = 0;
+      if (ENTRY_OVERHEAD + length > buffer.length) {
+        buffer = new Uint8Array(ENTRY_OVERHEAD + length);
+        this.buffers[p] = buffer;
+      }
+    }
+    buffer[pos] = row & 0xff;
+    buffer[pos + 1] = (row >>> 8) & 0xff;
+    buffer[pos + 2] = (row >>> 16) & 0xff;
+    buffer[pos + 3] = (row >>> 24) & 0xff;
+    pos = writeVarint(buffer, pos + 4, lineDelta);
+    pos = writeVarint(buffer, pos, length);
+    for (let i = 0; i < length; i++) buffer[pos + i] = key[start + i]!;
+    this.used[p] = pos + length;
+    this.entries[p]!++;
+  }
+
+  /** Writes what is buffered and closes the files. */
+  end(): void {
+    for (let p = 0; p < FAN_OUT; p++) {
+      this.flush(p);
+      closeSync(this.fds[p]!);
+    }
+    this.fds.length = 0;
+    this.buffers.length = 0;
+  }
+
+  /** Closes the files without writing (after a failure). */
+  abandon(): void {
+    for (const fd of this.fds) closeSync(fd);
+    this.fds.length = 0;
+  }
+
+  private flush(p: number): void {
+    const length = this.used[p]!;
+    if (length === 0) return;
+    let written = 0;
+    while (written < length) written += writeSync(this.fds[p]!, this.buffers[p]!, written, length - written);
+    this.bytes[p]! += length;
+    this.used[p] = 0;
+  }
+}
+
+class KeySpill {
+  private readonly dir: string;
+  private readonly writer: PartitionWriter;
+  private readonly hash: (key: Uint8Array, start: number, end: number, seed: number) => number;
+  private readonly keepFirst: number;
+  private readonly partitionEntries: number;
+  private count = 0;
+  private first: Duplicate[] = [];
+  private open: PartitionWriter[] = [];
+
+  constructor(options: UniqueKeysOptions) {
+    this.dir = mkdtempSync(join(options.spillDirectory ?? tmpdir(), 'symbiont-keys-'));
+    const override = options.hashOverride;
+    this.hash = override ? (key, start, end) => override(key, start, end) >>> 0 : murmur3;
+    this.keepFirst = options.keepFirst ?? 100;
+    this.partitionEntries = options.partitionEntries ?? 1 << 20;
+    this.writer = this.partitions('p');
+  }
+
+  add(key: Uint8Array, start: number, end: number, row: number, line: number): void {
+    if (row > 0xffffffff) throw new KeyIndexCapacityError('the unique-key check counts rows up to 2^32');
+    const hash = this.hash(key, start, end, SEED);
+    this.writer.write(hash >>> (32 - FAN_OUT_BITS), key, start, end, row, line - row);
+  }
+
+  check(): DeferredDuplicates {
+    this.writer.end();
+    this.checkLevel(this.writer, 0);
+    return { count: this.count, first: this.first };
+  }
+
+  close(): void {
+    for (const writer of this.open) writer.abandon();
+    this.open = [];
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private partitions(name: string): PartitionWriter {
+    const writer = new PartitionWriter(this.dir, name);
+    this.open.push(writer);
+    return writer;
+  }
+
+  private checkLevel(writer: PartitionWriter, level: number): void {
+    for (let p = 0; p < FAN_OUT; p++) {
+      const path = writer.paths[p]!;
+      const entries = writer.entries[p]!;
+      const bytes = writer.bytes[p]!;
+      if (entries > 1 && (entries > this.partitionEntries || bytes > PARTITION_MAX_BYTES) && level < MAX_LEVEL) {
+        const split = this.partitions(`${path.slice(this.dir.length + 1)}.`);
+        this.split(path, bytes, split, level + 1);
+        split.end();
+        rmSync(path);
+        this.checkLevel(split, level + 1);
+      } else if (entries > 1) {
+        this.checkPartition(readWhole(path, bytes), entries);
+      }
+      rmSync(path, { force: true });
+    }
+  }
+
+  /** Spreads the entries of one file over the next level's files, by the next bits of their hash. */
+  private split(path: string, bytes: number, into: PartitionWriter, level: number): void {
+    const fd = openSync(path, 'r');
+    try {
+      let buf = new Uint8Array(1 << 20);
+      let have = 0;
+      let read = 0;
+      for (;;) {
+        if (read < bytes) {
+          const n = readSync(fd, buf, have, Math.min(buf.length - have, bytes - read), null);
+          if (n === 0) break;
+          read += n;
+          have += n;
+        }
+        let pos = 0;
+        for (let entry = decodeEntry(buf, pos, have); entry !== undefined; entry = decodeEntry(buf, pos, have)) {
+          const hash = this.hash(buf, entry.keyStart, entry.keyEnd, SEED);
+          const p = (hash >>> (32 - FAN_OUT_BITS * (level + 1))) & (FAN_OUT - 1);
+          into.write(p, buf, entry.keyStart, entry.keyEnd, entry.row, entry.lineDelta);
+          pos = entry.keyEnd;
+        }
+        buf.copyWithin(0, pos, have);
+        have -= pos;
+        if (read >= bytes) break;
+        if (have === buf.length) {
+          // One entry larger than the buffer (a very long key): make room for all of it.
+          const bigger = new Uint8Array(buf.length * 2);
+          bigger.set(buf);
+          buf = bigger;
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Finds the rows of one partition that repeat a key of an earlier row. */
+  private checkPartition(buf: Uint8Array, entries: number): void {
+    let bits = 4;
+    while (entries > MAX_LOAD * 2 ** bits) bits++;
+    const slots = new Uint32Array(2 << bits);
+    const mask = (1 << bits) - 1;
+    const shift = 32 - bits;
+    let pos = 0;
+    while (pos < buf.length) {
+      const entry = decodeEntry(buf, pos, buf.length)!;
+      const { keyStart, keyEnd } = entry;
+      const hash = this.hash(buf, keyStart, keyEnd, SEED ^ 0x9e3779b9);
+      let slot = Math.imul(hash, 0x9e3779b1) >>> shift;
+      let firstRow = 0;
+      for (;;) {
+        const ref = slots[2 * slot + 1]!;
+        if (ref === 0) break;
+        if (slots[2 * slot] === hash && sameKey(buf, ref - 1, keyStart, keyEnd)) {
+          firstRow = readRow(buf, ref - 1);
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+      if (firstRow === 0) {
+        slots[2 * slot] = hash;
+        slots[2 * slot + 1] = pos + 1;
+      } else {
+        this.duplicate(entry.row, entry.row + entry.lineDelta, firstRow, buf, keyStart, keyEnd);
+      }
+      pos = keyEnd;
+    }
+  }
+
+  private duplicate(row: number, line: number, firstRow: number, buf: Uint8Array, start: number, end: number): void {
+    this.count++;
+    const first = this.first;
+    if (first.length >= this.keepFirst && row > first[first.length - 1]!.row) return;
+    let at = first.length;
+    while (at > 0 && first[at - 1]!.row > row) at--;
+    first.splice(at, 0, { row, line, firstRow, key: buf.slice(start, end) });
+    if (first.length > this.keepFirst) first.pop();
+  }
+}
+
+interface Entry {
+  row: number;
+  lineDelta: number;
+  keyStart: number;
+  keyEnd: number;
+}
+
+const scratchEntry: Entry = { row: 0, lineDelta: 0, keyStart: 0, keyEnd: 0 };
+
+/** The entry at `pos`, or undefined when `buf[pos, end)` does not hold all of it. Reuses one object. */
+function decodeEntry(buf: Uint8Array, pos: number, end: number): Entry | undefined {
+  if (pos + 6 > end) return undefined;
+  const row = readRow(buf, pos);
+  let at = pos + 4;
+  let lineDelta = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (at >= end) return undefined;
+    const byte = buf[at++]!;
+    lineDelta += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+  }
+  let length = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (at >= end) return undefined;
+    const byte = buf[at++]!;
+    length += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+  }
+  if (at + length > end) return undefined;
+  scratchEntry.row = row;
+  scratchEntry.lineDelta = lineDelta;
+  scratchEntry.keyStart = at;
+  scratchEntry.keyEnd = at + length;
+  return scratchEntry;
+}
+
+function readRow(buf: Uint8Array, pos: number): number {
+  return (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16)) + buf[pos + 3]! * 0x1000000;
+}
+
+/** Whether the key of the entry at `offset` equals `buf[start, end)`. */
+function sameKey(buf: Uint8Array, offset: number, start: number, end: number): boolean {
+  let at = offset + 4;
+  while (buf[at++]! >= 0x80);
+  let length = 0;
+  for (let shift = 0; ; shift += 7) {
+    const byte = buf[at++]!;
+    length += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+  }
+  if (length !== end - start) return false;
+  for (let i = 0; i < length; i++) if (buf[at + i] !== buf[start + i]) return false;
+  return true;
+}
+
+function writeVarint(buf: Uint8Array, at: number, value: number): number {
+  let pos = at;
+  let rest = value;
+  while (rest >= 0x80) {
+    buf[pos++] = (rest % 0x80) | 0x80;
+    rest = Math.floor(rest / 0x80);
+  }
+  buf[pos++] = rest;
+  return pos;
+}
+
+function readWhole(path: string, bytes: number): Uint8Array {
+  const buf = new Uint8Array(bytes);
+  const fd = openSync(path, 'r');
+  try {
+    let read = 0;
+    while (read < bytes) {
+      const n = readSync(fd, buf, read, bytes - read, null);
+      if (n === 0) break;
+      read += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return buf;
+}
