@@ -8,7 +8,7 @@ import { parseIngestRecord } from '#ingest/messages';
 import { createS3Client } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';
-import { env } from '#shared/resources';
+import { env, queues } from '#shared/resources';
 import { createStoreFromEnv } from '#store/store';
 
 // Read once per container: a missing variable or a bad config fails the cold start, by name.
@@ -17,14 +17,19 @@ const deps: IngestDeps = {
   s3: createS3Client(),
   config: loadConfig().config,
   dataBucket: requireEnv(env.dataBucket),
+  maxReceiveCount: queues.ingest.maxReceiveCount,
 };
 const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord): Promise<void> {
-  for (const message of parseIngestRecord(record)) await ingestUpload(message, deps);
+  // The receive count tells ingest when this is the last try before the DLQ.
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+  for (const message of parseIngestRecord(record)) await ingestUpload(message, deps, { receiveCount });
 }
 
 /** Ingest-queue consumer: each record on its own, failures reported per record. */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger))
-  .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context }));
+  // One record at a time: each streams a whole file through validation (memory), and the upload
+  // id is appended to the shared logger as the correlation key of that record's lines.
+  .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context, processInParallel: false }));

@@ -1,25 +1,42 @@
-import { CopyObjectCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import type { SymbiontConfig } from '#config/schema';
 import { logger } from '#shared/observability';
-import { landing } from '#shared/resources';
-import { AlreadyExistsError } from '#store/errors';
-import type { Store } from '#store/store';
-import { landingObject, type UploadRecord } from '#store/uploads';
+import { queues } from '#shared/resources';
+import { AlreadyExistsError, ContentClaimBusyError, StatusConflictError } from '#store/errors';
+import type { Store, VersionRecord } from '#store/store';
+import type { UploadRecord } from '#store/uploads';
+import type { ValidationReport } from '#validation/validate';
 import { type Arrival, resolveArrival } from './arrivals.ts';
 import { IngestError } from './errors.ts';
+import { type Delivery, isLastReceive, markFailed } from './failures.ts';
 import { type LandingKey, parseLandingKey, uploadLayout } from './landing-keys.ts';
 import type { IngestMessage } from './messages.ts';
+import { markOutcomeRecorded } from './originals.ts';
+import { publishVersion, type PublishOutcome, type PublishStore } from './publish.ts';
+import { quarantineUpload } from './quarantine.ts';
+import { rejectUpload } from './reject.ts';
+import { validateLandingObject } from './validate-upload.ts';
+
+export { REASON_FILE, rejectedOriginalKey } from './reject.ts';
 
 /**
- * The first step of every upload: an ingest message becomes an upload record, exactly once per
- * arrival. A file Symbiont cannot take (a key naming no configured dataset, a malformed key) is
- * rejected on the spot: its original is copied to `rejected/<uploadId>/` in the data bucket with
- * the reason beside it, and only then is the status set, so nothing is lost on the way.
+ * What happens to every upload (DESIGN.md "Vocabulary", "Flows"): an ingest message becomes an
+ * upload record exactly once per arrival (`received`); the upload moves to `validating`, its
+ * landing object is streamed through the dataset's spec, and it ends in exactly one outcome —
+ * `published` (a new dataset version, or the version its bytes already are), `quarantined` (with
+ * its report), or `rejected` (not processable as sent: unknown dataset, malformed key, too large,
+ * a decompression bomb). Each outcome stores the original in the data bucket before it is recorded,
+ * and the landing object is marked as safe to expire only after that.
+ *
+ * Every step is repeatable and every redelivery picks up where the last one stopped, so a crash
+ * anywhere ends, after a retry, in the same single outcome. Internal errors are thrown for the
+ * queue to retry; on the last receive the upload is marked `failed` first (see `failures.ts`), and
+ * a redrive resumes it.
  */
 
 /** The store operations ingest uses. */
-export type IngestStore = Pick<Store, 'claimMessage' | 'getMessageClaim' | 'createUpload' | 'getUpload' | 'setUploadStatus'>;
+export type IngestStore = Pick<Store, 'claimMessage' | 'getMessageClaim' | 'createUpload' | 'getUpload' | 'setUploadStatus'> & PublishStore;
 
 export interface IngestDeps {
   readonly store: IngestStore;
@@ -27,32 +44,52 @@ export interface IngestDeps {
   readonly config: Pick<SymbiontConfig, 'datasets'>;
   /** The data bucket, where originals go with their outcome. */
   readonly dataBucket: string;
+  /** Receives the ingest queue allows before the DLQ. @default queues.ingest.maxReceiveCount */
+  readonly maxReceiveCount?: number;
+  /**
+   * Pauses before trying again while another upload publishes the same bytes; when they run out
+   * the message is retried by the queue. @default [500, 1000, 2000, 4000, 8000]
+   */
+  readonly busyRetryDelaysMs?: readonly number[];
   /** @default () => new Date() */
   readonly now?: () => Date;
   /** @default ulid */
   readonly newId?: () => string;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** How long another upload of the same bytes waits before taking over a publishing attempt. @default see publishVersion */
+  readonly leaseMs?: number;
+}
+
+/** How this message was delivered. */
+export interface IngestDelivery {
+  /** The SQS record's `ApproximateReceiveCount`. @default 1 */
+  readonly receiveCount?: number;
 }
 
 /** What became of a message. */
 export type IngestOutcome =
   | { readonly kind: 'skipped'; readonly key: string; readonly why: string }
+  /** Delivered again after its upload reached an outcome: nothing changed (the landing tag is ensured). */
   | { readonly kind: 'duplicate'; readonly uploadId?: string }
-  | { readonly kind: 'received'; readonly upload: UploadRecord }
+  /** Published as a new version, or `matched` to the version its bytes already were. */
+  | { readonly kind: 'published'; readonly upload: UploadRecord; readonly version: VersionRecord; readonly matched: boolean }
+  | { readonly kind: 'quarantined'; readonly upload: UploadRecord; readonly report: ValidationReport }
   | { readonly kind: 'rejected'; readonly upload: UploadRecord };
 
-/** The file name of the reason stored beside a rejected original. */
-export const REASON_FILE = 'reason.json';
+const INTERRUPTED_REASON = 'the transfer stopped before the whole file arrived, so it was not processed; send the file again';
 
-/** Where a rejected upload's original goes in the data bucket. */
-export function rejectedOriginalKey(uploadId: string, file: string): string {
-  // The reason file sits beside the original: a file that is itself called reason.json (or has no
-  // name) gets a name that cannot collide with it.
-  const name = file === '' ? 'original' : file === REASON_FILE ? `original-${REASON_FILE}` : file;
-  return `rejected/${uploadId}/${name}`;
-}
+const DEFAULT_BUSY_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000] as const;
 
-/** Records the upload a message announces, or rejects it with a reason, or skips it. */
-export async function ingestUpload(message: IngestMessage, deps: IngestDeps): Promise<IngestOutcome> {
+/**
+ * Takes a message to its upload's outcome: records the upload, validates it and publishes,
+ * quarantines or rejects it; or skips a file that is never ingested.
+ *
+ * @throws on internal errors (S3, the table, a broken input stream, the same bytes being published
+ * by another upload for too long), for the queue to retry. On the last receive the upload is first
+ * marked `failed`.
+ */
+export async function ingestUpload(message: IngestMessage, deps: IngestDeps, delivery: IngestDelivery = {}): Promise<IngestOutcome> {
   const now = deps.now ?? (() => new Date());
   const arrival = await resolveArrival(deps.s3, message);
   const parsed = parseLandingKey(arrival.key, message.source === 'transfer' ? 'sftp' : 'api');
@@ -60,7 +97,8 @@ export async function ingestUpload(message: IngestMessage, deps: IngestDeps): Pr
     logger.info('not ingesting a file whose name marks it as unfinished or ours', { key: arrival.key, why: parsed.why });
     return { kind: 'skipped', key: arrival.key, why: parsed.why };
   }
-  const rejection = rejectionReason(parsed, deps.config);
+  // A transfer the SFTP server reports as broken off is not the file the sender meant to send.
+  const rejection = message.failed ? INTERRUPTED_REASON : rejectionReason(parsed, deps.config);
 
   const uploadId = (deps.newId ?? ulid)();
   let upload: UploadRecord;
@@ -68,24 +106,118 @@ export async function ingestUpload(message: IngestMessage, deps: IngestDeps): Pr
     upload = await record(deps, draftUpload(uploadId, message, arrival, parsed, now()));
   } else {
     // A redelivery. The first delivery may have stopped half-way (after claiming, before
-    // recording or rejecting): pick up where it stopped rather than lose the upload.
+    // recording, or anywhere after): pick up where it stopped rather than lose the upload.
     const claim = await deps.store.getMessageClaim(message.messageId);
     if (!claim?.uploadId) return { kind: 'duplicate' };
-    const existing = await deps.store.getUpload(claim.uploadId);
-    upload = existing ?? (await record(deps, draftUpload(claim.uploadId, message, arrival, parsed, now())));
-    const finished = existing !== undefined && (existing.status !== 'received' || rejection === undefined);
-    if (finished) {
-      if (upload.status === 'rejected') await markOutcomeRecorded(deps.s3, upload);
-      logger.info('message delivered again; the upload is already recorded', { uploadId: upload.uploadId, status: upload.status });
-      return { kind: 'duplicate', uploadId: upload.uploadId };
-    }
+    upload = (await deps.store.getUpload(claim.uploadId)) ?? (await record(deps, draftUpload(claim.uploadId, message, arrival, parsed, now())));
   }
 
-  if (rejection === undefined) {
-    logger.info('upload received', { uploadId: upload.uploadId, dataset: upload.dataset, key: upload.key, source: upload.source });
-    return { kind: 'received', upload };
+  logger.appendKeys({ uploadId: upload.uploadId });
+  try {
+    return await advance(deps, upload, rejection, now);
+  } catch (error) {
+    const attempt: Delivery = { receiveCount: delivery.receiveCount, maxReceiveCount: deps.maxReceiveCount ?? queues.ingest.maxReceiveCount };
+    if (isLastReceive(attempt)) await markFailed({ store: deps.store, s3: deps.s3, now }, upload, error, attempt);
+    else logger.warn('upload not finished; the message will be delivered again', { receiveCount: attempt.receiveCount, error: error as Error });
+    throw error;
+  } finally {
+    logger.removeKeys(['uploadId']);
   }
-  return { kind: 'rejected', upload: await reject(deps, upload, rejection, now) };
+}
+
+/**
+ * Moves an upload on from the status it has, to its outcome. A status another delivery changed
+ * under this one is read again and taken from there.
+ */
+async function advance(deps: IngestDeps, recorded: UploadRecord, rejection: string | undefined, now: () => Date): Promise<IngestOutcome> {
+  const outcomeDeps = { store: deps.store, s3: deps.s3, dataBucket: deps.dataBucket, now };
+  let upload = recorded;
+  for (;;) {
+    switch (upload.status) {
+      case 'published':
+      case 'quarantined':
+      case 'rejected':
+        // Delivered again after the outcome was recorded: only the landing tag may be missing.
+        await markOutcomeRecorded(deps.s3, upload);
+        logger.info('message delivered again; the upload already has its outcome', { status: upload.status });
+        return { kind: 'duplicate', uploadId: upload.uploadId };
+      case 'received':
+      case 'failed':
+        if (rejection !== undefined) return { kind: 'rejected', upload: await rejectUpload(outcomeDeps, upload, { reason: rejection }, upload.status) };
+        try {
+          upload = await deps.store.setUploadStatus(upload.uploadId, { from: upload.status, to: 'validating', at: now().toISOString() });
+          logger.info(recorded.status === 'failed' ? 'failed upload resumed' : 'upload received; validating', {
+            dataset: upload.dataset,
+            key: upload.key,
+            source: upload.source,
+          });
+        } catch (error) {
+          if (!(error instanceof StatusConflictError)) throw error;
+          upload = await reread(deps, upload.uploadId, error);
+        }
+        break;
+      case 'validating':
+        if (rejection !== undefined) return { kind: 'rejected', upload: await rejectUpload(outcomeDeps, upload, { reason: rejection }, 'validating') };
+        return validateAndDecide(deps, upload, now);
+    }
+  }
+}
+
+/** Validates a `validating` upload and records the one outcome the verdict calls for. */
+async function validateAndDecide(deps: IngestDeps, upload: UploadRecord, now: () => Date): Promise<IngestOutcome> {
+  const dataset = upload.dataset!;
+  const spec = deps.config.datasets[dataset]!;
+  const report = await validateLandingObject(deps.s3, upload, spec);
+  const outcomeDeps = { store: deps.store, s3: deps.s3, dataBucket: deps.dataBucket, now };
+  logger.info('upload validated', { verdict: report.verdict, rows: report.rows, bytes: report.bytes, errorCount: report.errorCount });
+
+  if (report.verdict === 'rejected' || report.sha256 === undefined) {
+    const reason = report.rejection?.message ?? 'the file was not read to its end, so it was not processed';
+    return { kind: 'rejected', upload: await rejectUpload(outcomeDeps, upload, { reason, rule: report.rejection?.rule }, 'validating') };
+  }
+  if (report.verdict === 'invalid') {
+    return { kind: 'quarantined', upload: await quarantineUpload(outcomeDeps, upload, report), report };
+  }
+  const published = await publishWhenFree(deps, upload, report, now);
+  return { kind: 'published', upload: published.upload, version: published.version, matched: published.kind === 'matched' };
+}
+
+/**
+ * Publishes a valid upload. While another upload is publishing the same bytes (its claim is
+ * leased), waits a little and tries again: that upload usually finishes within seconds, and this
+ * one then matches its version, which is better than waiting out a visibility timeout.
+ */
+async function publishWhenFree(deps: IngestDeps, upload: UploadRecord, report: ValidationReport, now: () => Date): Promise<PublishOutcome> {
+  const delays = deps.busyRetryDelaysMs ?? DEFAULT_BUSY_RETRY_DELAYS_MS;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await publishVersion(
+        {
+          upload,
+          dataset: upload.dataset!,
+          file: upload.file ?? '',
+          sha256: report.sha256!,
+          bytes: report.bytes,
+          rows: report.rows,
+          specRevision: report.specRevision,
+          profile: report.profile,
+        },
+        { store: deps.store, s3: deps.s3, dataBucket: deps.dataBucket, now, ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}) },
+      );
+    } catch (error) {
+      const delay = delays[attempt];
+      if (!(error instanceof ContentClaimBusyError) || delay === undefined) throw error;
+      logger.info('another upload is publishing the same bytes; waiting for it', { delayMs: delay });
+      await sleep(delay);
+    }
+  }
+}
+
+async function reread(deps: IngestDeps, uploadId: string, cause: unknown): Promise<UploadRecord> {
+  const current = await deps.store.getUpload(uploadId);
+  if (!current) throw new IngestError(`upload ${uploadId} disappeared while it was being ingested`, { uploadId }, { cause });
+  return current;
 }
 
 /** Why a parsed key cannot be ingested, or `undefined` when it names a configured dataset. */
@@ -133,75 +265,3 @@ async function record(deps: IngestDeps, draft: UploadRecord): Promise<UploadReco
   }
 }
 
-/**
- * Stores the original and the reason in the data bucket, tells an SFTP sender beside the file,
- * then records the outcome, then marks the landing object as safe to expire: each step is
- * repeatable, so a redelivery after a crash finishes the job.
- */
-async function reject(deps: IngestDeps, upload: UploadRecord, reason: string, now: () => Date): Promise<UploadRecord> {
-  const outcomeKey = rejectedOriginalKey(upload.uploadId, upload.file ?? '');
-  const source = landingObject(upload);
-  await deps.s3.send(
-    new CopyObjectCommand({
-      Bucket: deps.dataBucket,
-      Key: outcomeKey,
-      CopySource: copySource(source.Bucket, source.Key, source.VersionId),
-    }),
-  );
-  const rejectedAt = now().toISOString();
-  await deps.s3.send(
-    new PutObjectCommand({
-      Bucket: deps.dataBucket,
-      Key: `rejected/${upload.uploadId}/${REASON_FILE}`,
-      ContentType: 'application/json',
-      Body: `${JSON.stringify(
-        {
-          uploadId: upload.uploadId,
-          status: 'rejected',
-          reason,
-          key: upload.key,
-          dataset: upload.dataset,
-          source: upload.source,
-          sender: upload.sender,
-          versionId: upload.versionId,
-          original: outcomeKey,
-          receivedAt: upload.receivedAt,
-          rejectedAt,
-        },
-        null,
-        2,
-      )}\n`,
-    }),
-  );
-  if (upload.source === 'sftp' && upload.key.startsWith(landing.sftpPrefix)) {
-    // SFTP senders look beside their file; names ending in .result.txt are never ingested.
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: upload.bucket,
-        Key: `${upload.key}.result.txt`,
-        ContentType: 'text/plain; charset=utf-8',
-        Body: `REJECTED ${upload.file ?? ''}\nupload ${upload.uploadId} at ${rejectedAt}\n${reason}\n`,
-      }),
-    );
-  }
-  const rejected = await deps.store.setUploadStatus(upload.uploadId, { from: 'received', to: 'rejected', reason, outcomeKey, at: rejectedAt });
-  await markOutcomeRecorded(deps.s3, rejected);
-  logger.warn('upload rejected', { uploadId: rejected.uploadId, key: rejected.key, reason, outcomeKey });
-  return rejected;
-}
-
-/** Tags the landing object so the lifecycle rule may expire it: its original is in the data bucket. */
-async function markOutcomeRecorded(s3: S3Client, upload: UploadRecord): Promise<void> {
-  await s3.send(
-    new PutObjectTaggingCommand({
-      ...landingObject(upload),
-      Tagging: { TagSet: [{ Key: landing.outcomeTag.key, Value: landing.outcomeTag.value }] },
-    }),
-  );
-}
-
-/** `bucket/key?versionId=…`, URL-encoded as CopyObject requires (slashes kept). */
-export function copySource(bucket: string, key: string, versionId?: string): string {
-  const path = key.split('/').map(encodeURIComponent).join('/');
-  return `${bucket}/${path}${versionId ? `?versionId=${encodeURIComponent(versionId)}` : ''}`;
-}

@@ -10,7 +10,6 @@ import {
 import { landing } from '#shared/resources';
 import { landingObject, type UploadRecord } from '#store/uploads';
 import { IngestError } from './errors.ts';
-import { copySource } from './ingest-upload.ts';
 
 /**
  * Storing an upload's original in the data bucket: a server-side copy that names the source
@@ -80,6 +79,12 @@ export async function markOutcomeRecorded(s3: S3Client, upload: Pick<UploadRecor
       Tagging: { TagSet: [{ Key: landing.outcomeTag.key, Value: landing.outcomeTag.value }] },
     }),
   );
+}
+
+/** `bucket/key?versionId=…`, URL-encoded as CopyObject requires (slashes kept). */
+export function copySource(bucket: string, key: string, versionId?: string): string {
+  const path = key.split('/').map(encodeURIComponent).join('/');
+  return `${bucket}/${path}${versionId ? `?versionId=${encodeURIComponent(versionId)}` : ''}`;
 }
 
 /** The byte ranges (inclusive) of a multipart copy of `bytes` bytes. */

@@ -1,11 +1,12 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { logger } from '#shared/observability';
-import { landing, queues } from '#shared/resources';
+import { queues } from '#shared/resources';
 import { StatusConflictError } from '#store/errors';
 import type { ColumnProfile, Store, UploadRecord, VersionRecord } from '#store/store';
 import { landingObject } from '#store/uploads';
 import { IngestError } from './errors.ts';
 import { copyOriginal, markOutcomeRecorded, type ObjectVersion } from './originals.ts';
+import { readsResultBesideFile, writeResultFile } from './sftp-results.ts';
 
 /**
  * Publishing a valid upload (DESIGN.md "Flows"): it becomes the dataset's next immutable version
@@ -91,7 +92,7 @@ export async function publishVersion(input: PublishInput, deps: PublishDeps): Pr
   const version = await storeVersion(input, deps, now);
   const kind = version.uploadId === upload.uploadId ? 'published' : 'matched';
   const at = now().toISOString();
-  if (upload.source === 'sftp' && upload.key.startsWith(landing.sftpPrefix)) await writeSftpResult(deps.s3, upload, version, kind, at);
+  if (readsResultBesideFile(upload)) await writeResultFile(deps.s3, upload, 'PUBLISHED', at, acceptedText(version, kind));
   const recorded = await recordOutcome(deps, upload, version, at);
   await markOutcomeRecorded(deps.s3, recorded);
   logger.info(kind === 'published' ? 'upload published as a new version' : 'upload matched an existing version', {
@@ -158,18 +159,12 @@ async function recordOutcome(deps: PublishDeps, upload: UploadRecord, version: V
   }
 }
 
-/** SFTP senders look beside their file; names ending in .result.txt are never ingested. */
-async function writeSftpResult(s3: S3Client, upload: UploadRecord, version: VersionRecord, kind: PublishOutcome['kind'], at: string): Promise<void> {
-  const what =
+/** What an SFTP sender reads beside an accepted file. */
+export function acceptedText(version: Pick<VersionRecord, 'version' | 'dataset' | 'rows' | 'sha256'>, kind: PublishOutcome['kind']): string {
+  const what = `${version.rows} row${version.rows === 1 ? '' : 's'}, sha256 ${version.sha256}`;
+  const accepted =
     kind === 'published'
-      ? `version ${version.version} of dataset ${version.dataset}`
-      : `the same bytes as version ${version.version} of dataset ${version.dataset} (nothing new was stored)`;
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: upload.bucket,
-      Key: `${upload.key}.result.txt`,
-      ContentType: 'text/plain; charset=utf-8',
-      Body: `PUBLISHED ${upload.file ?? ''}\nupload ${upload.uploadId} at ${at}\n${what}\n${version.rows} rows, ${version.bytes} bytes, sha256 ${version.sha256}\n`,
-    }),
-  );
+      ? `Accepted as version ${version.version} of ${version.dataset} (${what}).`
+      : `Accepted: the same bytes as version ${version.version} of ${version.dataset} (${what}); nothing new was stored.`;
+  return `${accepted}\nThere is nothing more to do.\n`;
 }

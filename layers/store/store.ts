@@ -109,7 +109,7 @@ export function createStoreFromEnv(env: NodeJS.ProcessEnv = process.env): Store 
 
 export { ConditionFailed, Table } from './table.ts';
 export type { Item, Page, QueryOptions } from './table.ts';
-export type { ListUploadsQuery, StatusChange, UploadPage, UploadRecord, UploadSource, UploadStatus } from './uploads.ts';
+export type { ListUploadsQuery, ReportExample, StatusChange, UploadPage, UploadRecord, UploadReport, UploadSource, UploadStatus } from './uploads.ts';
 export type { MessageClaim } from './claims.ts';
 export type {
   ClaimContentRequest,

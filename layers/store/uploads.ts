@@ -34,6 +34,50 @@ export const uploadTransitions: Readonly<Record<UploadStatus, readonly UploadSta
 export const uploadIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'an upload id is a 26-character ULID');
 
 const isoTime = z.iso.datetime({ offset: true });
+const count = z.number().int().nonnegative();
+
+/** One problem of a quarantined upload, as validation reported it. */
+export const reportExampleSchema = z.object({
+  /** A stable rule id of the validation layer (`type.number`, `unique`, …). */
+  rule: z.string().min(1),
+  /** 1-based data row (CSV header = 0; JSONL: the line number). */
+  row: count.optional(),
+  /** 1-based physical line where the row starts. */
+  line: count.optional(),
+  column: z.string().optional(),
+  value: z.string().optional(),
+  /** What is wrong, where, and what to do, for the person who sent the file. */
+  message: z.string(),
+});
+export type ReportExample = z.infer<typeof reportExampleSchema>;
+
+/**
+ * What a quarantined upload keeps of its validation report on its own record: the counts and the
+ * first examples, small enough that the item stays far below DynamoDB's 400 KB, and where the full
+ * report is in the data bucket.
+ */
+export const uploadReportSchema = z.object({
+  /** Every problem found, including those not kept as examples. */
+  errorCount: count,
+  /** Data rows read. */
+  rows: count,
+  /** Bytes as received. */
+  bytes: count,
+  sha256: z.string().optional(),
+  specRevision: z.string(),
+  /** Problems by rule id. */
+  countsByRule: z.record(z.string(), count),
+  /** Problems by column (the columns with most problems when there are very many columns). */
+  countsByColumn: z.record(z.string(), count),
+  /** Columns with problems left out of `countsByColumn` to keep the record small. */
+  otherColumns: count.optional(),
+  /** The first problems, in the order found. */
+  examples: z.array(reportExampleSchema),
+  /** The full report in the data bucket: the JSON report and the same for people. */
+  jsonKey: z.string().min(1),
+  textKey: z.string().min(1),
+});
+export type UploadReport = z.infer<typeof uploadReportSchema>;
 
 export const uploadRecordSchema = z.object({
   uploadId: uploadIdSchema,
@@ -68,6 +112,8 @@ export const uploadRecordSchema = z.object({
   outcomeKey: z.string().min(1).optional(),
   /** The dataset version a `published` upload became or matched (same bytes as an earlier upload). */
   version: z.number().int().positive().optional(),
+  /** For a `quarantined` upload: a summary of its validation report and where the full report is. */
+  report: uploadReportSchema.optional(),
 });
 export type UploadRecord = z.infer<typeof uploadRecordSchema>;
 
@@ -104,11 +150,16 @@ export interface StatusChange {
   readonly outcomeKey?: string;
   /** The dataset version a `published` upload became or matched. */
   readonly version?: number;
+  /** The validation report summary of a `quarantined` upload. */
+  readonly report?: UploadReport;
   /** When it changed. @default now */
   readonly at?: string;
 }
 
 const KIND = 'upload';
+
+/** The attributes that describe an outcome, cleared when a new attempt starts. */
+const outcomeAttributes = ['reason', 'outcomeKey', 'version', 'report'] as const;
 
 function toItem(record: UploadRecord): Item & { pk: string; sk: string } {
   return {
@@ -199,7 +250,11 @@ export async function setUploadStatus(table: Table, uploadId: string, change: St
       reason: change.reason,
       outcomeKey: change.outcomeKey,
       version: change.version,
+      report: change.report,
     },
+    // A move to validating starts a fresh attempt (a redrive of a failed upload): what the last
+    // attempt concluded must not linger beside the outcome of this one.
+    ...(change.to === 'validating' ? { remove: outcomeAttributes.filter((name) => change[name] === undefined) } : {}),
     where: { status: { in: from } },
   });
   if (!(updated instanceof ConditionFailed)) return fromItem(updated);

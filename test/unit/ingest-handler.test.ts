@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CopyObjectCommand, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { Readable } from 'node:stream';
+import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -50,10 +51,20 @@ async function importHandler(env: Record<string, string | undefined> = handlerEn
   return (await import('../../functions/ingest-upload/handler.ts')).handler;
 }
 
+/** The upload item the handler wrote, as the table would hold it. */
+const writtenUpload = () => ddb.commandCalls(PutCommand).map((call) => call.args[0].input.Item).find((item) => item?.sk === 'UPLOAD');
+
+/** The status an update sets (the first value of its SET clause). */
+const statusSetBy = (input: UpdateCommandInput) => input.ExpressionAttributeValues?.[':v0'];
+
 beforeEach(() => {
   ddb.reset();
   s3.reset();
   ddb.on(PutCommand).resolves({});
+  // A status update answers with the upload as written, in its new status.
+  ddb.on(UpdateCommand).callsFake((input: UpdateCommandInput) => ({ Attributes: { ...writtenUpload(), status: statusSetBy(input) } }));
+  // An empty file: validation's verdict is quick and needs no versions (it is quarantined).
+  s3.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([Buffer.alloc(0)]), ContentLength: 0 }));
   s3.on(CopyObjectCommand).resolves({});
   s3.on(PutObjectCommand).resolves({});
   s3.on(PutObjectTaggingCommand).resolves({});
@@ -64,7 +75,7 @@ afterEach(() => {
 });
 
 describe('ingest-upload handler', () => {
-  it('records the upload a queue message announces and reports no failure', async () => {
+  it('records the upload a queue message announces, takes it to its outcome and reports no failure', async () => {
     // Prepare
     const handler = await importHandler();
     const event = loadEvent('object-created-put');
@@ -76,6 +87,41 @@ describe('ingest-upload handler', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     const items = ddb.commandCalls(PutCommand).map((call) => call.args[0].input.Item);
     expect(items).toContainEqual(expect.objectContaining({ sk: 'UPLOAD', dataset: 'readings', status: 'received', versionId: 'Ty9Wq2aK0.bYzUe3Lr7mNfPx1HcJd5Sg' }));
+    expect(ddb.commandCalls(UpdateCommand).map((call) => statusSetBy(call.args[0].input))).toEqual(['validating', 'quarantined']);
+  });
+
+  it('marks the upload failed when a record on its last receive fails, and reports the record', async () => {
+    // Prepare
+    const handler = await importHandler();
+    const event = loadEvent('object-created-put');
+    event.Records[0]!.attributes.ApproximateReceiveCount = '5';
+    // A neighbour that succeeds, so the batch fails partly (a batch that fails whole is thrown).
+    event.Records.push(loadEvent('test-event').Records[0]!);
+    s3.on(GetObjectCommand).rejects(new Error('InternalError'));
+
+    // Act
+    const response = await handler(event, context);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect(ddb.commandCalls(UpdateCommand).map((call) => statusSetBy(call.args[0].input))).toEqual(['validating', 'failed']);
+  });
+
+  it('leaves the upload for the next try when a record fails before its last receive', async () => {
+    // Prepare
+    const handler = await importHandler();
+    const event = loadEvent('object-created-put');
+    event.Records[0]!.attributes.ApproximateReceiveCount = '4';
+    // A neighbour that succeeds, so the batch fails partly (a batch that fails whole is thrown).
+    event.Records.push(loadEvent('test-event').Records[0]!);
+    s3.on(GetObjectCommand).rejects(new Error('InternalError'));
+
+    // Act
+    const response = await handler(event, context);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect(ddb.commandCalls(UpdateCommand).map((call) => statusSetBy(call.args[0].input))).toEqual(['validating']);
   });
 
   it('reports only the bad record of a batch as failed, and still records its neighbour', async () => {
@@ -98,9 +144,6 @@ describe('ingest-upload handler', () => {
     // Prepare
     const handler = await importHandler();
     const event = loadEvent('unknown-dataset');
-    // The status update answers with the upload as written, now rejected.
-    const writtenUpload = () => ddb.commandCalls(PutCommand).map((call) => call.args[0].input.Item).find((item) => item?.sk === 'UPLOAD');
-    ddb.on(UpdateCommand).callsFake(() => ({ Attributes: { ...writtenUpload(), status: 'rejected' } }));
 
     // Act
     const response = await handler(event, context);

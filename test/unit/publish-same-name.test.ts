@@ -1,84 +1,53 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { CopyObjectCommand, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
-import type { SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '#config/load';
+import { CopyObjectCommand, GetObjectCommand, type GetObjectCommandInput } from '@aws-sdk/client-s3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestUpload } from '#ingest/ingest-upload';
-import { arrivalMessageId, parseIngestRecord, type IngestMessage } from '#ingest/messages';
-import { publishVersion } from '#ingest/publish';
-import { createStore, type Store, type UploadRecord } from '#store/store';
-import { startTestTable, type TestTable } from './versions-dynalite.ts';
+import { arrivalMessageId, type IngestMessage } from '#ingest/messages';
+import type { Store } from '#store/store';
+import { bodyOf, depsFor, inputsOf, messageFrom, OTHER_VALID_CSV, resetIds, resetS3, s3, startStore, VALID_CSV, type TestStore } from './ingest-fixtures.ts';
 
 /**
  * DESIGN.md "Storage": an upload is one object version, so a file sent again under the same name
- * while the first is still being validated is a second upload, published from its own bytes.
- * From the real S3 event through ingest to publishing, on a real table (dynalite in process).
+ * while the first is still being validated is a second upload, validated and published from its
+ * own bytes. From the real S3 event through ingest to publishing, on a real table (dynalite in
+ * process), with S3 answering each object version with its own bytes.
  */
 
-const DATA_BUCKET = 'symbiont-dev-data';
-const config = parseConfig(JSON.parse(readFileSync(new URL('../../symbiont.config.json', import.meta.url), 'utf8')));
-const event = JSON.parse(readFileSync(new URL('../../events/s3/object-created-put.json', import.meta.url), 'utf8')) as SQSEvent;
-
-const s3Client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-const s3 = mockClient(s3Client);
-
-let db: TestTable;
+let db: TestStore;
 let store: Store;
 
-beforeAll(async () => {
-  db = await startTestTable();
-  store = createStore({ client: db.client, tableName: db.tableName });
-  s3.on(CopyObjectCommand).resolves({});
-  s3.on(PutObjectCommand).resolves({});
-  s3.on(PutObjectTaggingCommand).resolves({});
+beforeEach(async () => {
+  resetS3();
+  resetIds();
+  db = await startStore();
+  store = db.store;
 });
 
-afterAll(async () => {
-  await db?.close();
+afterEach(async () => {
+  await db.close();
 });
 
 /** The stored event's message, as a later object version of the same key would announce it. */
 function arrivalOf(versionId: string): IngestMessage {
-  const [message] = parseIngestRecord(structuredClone(event.Records[0]));
-  return { ...message!, versionId, messageId: arrivalMessageId(message!.bucket, message!.key, versionId) };
-}
-
-async function validated(upload: UploadRecord, content: string) {
-  const validating = await store.setUploadStatus(upload.uploadId, { from: 'received', to: 'validating' });
-  return publishVersion(
-    {
-      upload: validating,
-      dataset: validating.dataset!,
-      file: validating.file!,
-      sha256: createHash('sha256').update(content).digest('hex'),
-      bytes: content.length,
-      rows: 1,
-      specRevision: 'c'.repeat(64),
-      profile: {},
-    },
-    { store, s3: s3Client, dataBucket: DATA_BUCKET },
-  );
+  const message = messageFrom('object-created-put');
+  return { ...message, versionId, messageId: arrivalMessageId(message.bucket, message.key, versionId) };
 }
 
 describe('a file re-uploaded under the same name while the first is being validated', () => {
-  it('is its own upload, becomes its own version, and each version is copied from its own object version', async () => {
+  it('is its own upload, becomes its own version, and each version is read and copied from its own object version', async () => {
     // Prepare: both object versions arrive before either is published.
-    const ids = ['01JH2QK7W3M9XG5V8RZB4TSN01', '01JH2QK7W3M9XG5V8RZB4TSN02'];
-    const deps = { store, s3: s3Client, config, dataBucket: DATA_BUCKET, newId: () => ids.shift()! };
-    const first = await ingestUpload(arrivalOf('first-version'), deps);
-    const second = await ingestUpload(arrivalOf('second-version'), deps);
-    if (first.kind !== 'received' || second.kind !== 'received') throw new Error(`expected two received uploads, got ${first.kind} and ${second.kind}`);
+    const bytes: Record<string, string> = { 'first-version': VALID_CSV, 'second-version': OTHER_VALID_CSV };
+    s3.on(GetObjectCommand).callsFake((input: GetObjectCommandInput) => bodyOf(bytes[input.VersionId ?? '']!));
 
     // Act
-    const [a, b] = await Promise.all([validated(first.upload, 'day,temp\n1,2\n'), validated(second.upload, 'day,temp\n1,3\n')]);
+    const [a, b] = await Promise.all([ingestUpload(arrivalOf('first-version'), depsFor(store)), ingestUpload(arrivalOf('second-version'), depsFor(store))]);
 
     // Assess
-    expect(first.upload.key).toBe(second.upload.key);
-    expect([a.upload.uploadId, b.upload.uploadId]).toEqual(['01JH2QK7W3M9XG5V8RZB4TSN01', '01JH2QK7W3M9XG5V8RZB4TSN02']);
+    if (a.kind !== 'published' || b.kind !== 'published') throw new Error(`expected two published uploads, got ${a.kind} and ${b.kind}`);
+    expect(a.upload.key).toBe(b.upload.key);
+    expect(a.upload.uploadId).not.toBe(b.upload.uploadId);
     expect(new Set([a.version.version, b.version.version])).toEqual(new Set([1, 2]));
-    const copies = s3.commandCalls(CopyObjectCommand).map((call) => call.args[0].input);
+    expect([a.version.rows, b.version.rows]).toEqual([2, 1]);
+    const copies = inputsOf(CopyObjectCommand);
     expect(copies).toContainEqual(expect.objectContaining({ Key: a.version.key, CopySource: expect.stringMatching(/\?versionId=first-version$/) }));
     expect(copies).toContainEqual(expect.objectContaining({ Key: b.version.key, CopySource: expect.stringMatching(/\?versionId=second-version$/) }));
   });

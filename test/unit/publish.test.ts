@@ -169,7 +169,7 @@ describe('publishing a valid upload', () => {
 
     const [result] = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
     expect(result).toMatchObject({ Bucket: LANDING_BUCKET, Key: `sftp/alice/${dataset}/day.csv.result.txt` });
-    expect(String(result?.Body)).toMatch(new RegExp(`^PUBLISHED day.csv\\n[\\s\\S]*version 1 of dataset ${dataset}`));
+    expect(String(result?.Body)).toMatch(new RegExp(`^PUBLISHED day.csv\\n[\\s\\S]*Accepted as version 1 of ${dataset} \\(2 rows, sha256 [0-9a-f]{64}\\)`));
   });
 });
 
