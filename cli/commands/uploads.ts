@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { MAX_PAGE_SIZE, uploadPageSchema, uploadSchema, uploadStatuses, type Upload } from '#api/schemas';
+import { MAX_PAGE_SIZE, uploadPageSchema, uploadSchema, uploadStatuses, type ReportExample, type UploadListItem, type UploadReport } from '#api/schemas';
 import type { CommandModule, Session } from '../context.ts';
 import { fetchPages } from '../client.ts';
 import { formatBytes, formatFields, formatTable, formatTime, type Column } from '../output.ts';
@@ -37,7 +37,7 @@ interface ListOptions {
   readonly all?: boolean;
 }
 
-const columns: readonly Column<Upload>[] = [
+const columns: readonly Column<UploadListItem>[] = [
   { header: 'UPLOAD ID', value: (u) => u.uploadId },
   { header: 'DATASET', value: (u) => u.dataset ?? '-' },
   { header: 'STATUS', value: (u) => u.status },
@@ -71,6 +71,7 @@ async function showUpload(session: Session, id: string): Promise<void> {
       ['upload', upload.uploadId],
       ['dataset', upload.dataset],
       ['status', upload.status],
+      ['version', upload.version === undefined ? undefined : `${upload.version}${upload.dataset ? ` of ${upload.dataset}` : ''}`],
       ['reason', upload.reason],
       ['source', upload.sender ? `${upload.source} (${upload.sender})` : upload.source],
       ['file', upload.file],
@@ -83,6 +84,39 @@ async function showUpload(session: Session, id: string): Promise<void> {
       ['updated', upload.updatedAt],
     ]),
   );
+  if (upload.report) session.print(`\n${formatReport(upload.report)}`);
+}
+
+const exampleColumns: readonly Column<ReportExample>[] = [
+  { header: 'ROW', value: (e) => (e.row === undefined ? '-' : String(e.row)) },
+  { header: 'COLUMN', value: (e) => e.column ?? '-' },
+  { header: 'RULE', value: (e) => e.rule },
+  { header: 'VALUE', value: (e) => (e.value === undefined ? '-' : JSON.stringify(e.value)) },
+  { header: 'MESSAGE', value: (e) => e.message },
+];
+
+/** A quarantined upload's report summary for people: counts, then the first problems as a table. */
+export function formatReport(report: UploadReport): string {
+  const counts = (entries: Record<string, number>) =>
+    Object.entries(entries)
+      .sort(([, a], [, b]) => b - a)
+      .map(([name, count]) => [`  ${name}`, String(count)] as const);
+  const lines = [
+    `Validation found ${report.errorCount} problem${report.errorCount === 1 ? '' : 's'} in ${report.rows} row${report.rows === 1 ? '' : 's'}.`,
+    '',
+    'Problems by rule:',
+    formatFields(counts(report.countsByRule)).trimEnd(),
+  ];
+  if (Object.keys(report.countsByColumn).length > 0) {
+    lines.push('', 'Problems by column:', formatFields(counts(report.countsByColumn)).trimEnd());
+    if (report.otherColumns) lines.push(`  … and ${report.otherColumns} more columns`);
+  }
+  if (report.examples.length > 0) {
+    const shown = report.examples.length < report.errorCount ? `The first ${report.examples.length} problems:` : 'The problems:';
+    lines.push('', shown, formatTable(exampleColumns, report.examples).trimEnd());
+  }
+  lines.push('', `Full report in the data bucket: ${report.textKey} (JSON: ${report.jsonKey})`);
+  return `${lines.join('\n')}\n`;
 }
 
 function wholeNumber(value: string): number {

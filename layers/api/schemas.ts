@@ -64,6 +64,40 @@ export const openApiDocumentSchema = z
 /** `GET /docs`: the page's HTML. */
 export const docsPageSchema = z.string().openapi({ description: 'An HTML page that renders /openapi.json.' });
 
+/** One problem found in a quarantined upload. */
+export const reportExampleSchema = z
+  .object({
+    rule: z.string().openapi({ example: 'type.number', description: 'Stable rule id (see the validation README).' }),
+    row: z.number().int().nonnegative().optional().openapi({ example: 2, description: '1-based data row; the CSV header is row 0; JSONL: the line number.' }),
+    line: z.number().int().nonnegative().optional().openapi({ description: '1-based physical line where the row starts.' }),
+    column: z.string().optional().openapi({ example: 'temperature' }),
+    value: z.string().optional().openapi({ example: 'hot', description: 'The offending value, shortened.' }),
+    message: z.string().openapi({
+      example: 'Row 2, column "temperature": "hot" is not a number. Write a decimal number such as 21.5, or leave the cell empty if the value is unknown.',
+      description: 'What is wrong, where, and what to do.',
+    }),
+  })
+  .openapi('ReportExample');
+export type ReportExample = z.infer<typeof reportExampleSchema>;
+
+/** What a quarantined upload shows of its validation report; the full report is in the data bucket. */
+export const uploadReportSchema = z
+  .object({
+    errorCount: z.number().int().nonnegative().openapi({ description: 'Every problem found, including those not listed as examples.' }),
+    rows: z.number().int().nonnegative().openapi({ description: 'Data rows read.' }),
+    bytes: z.number().int().nonnegative(),
+    sha256: z.string().optional(),
+    specRevision: z.string().openapi({ description: 'Revision of the dataset spec the file was checked against.' }),
+    countsByRule: z.record(z.string(), z.number().int().nonnegative()).openapi({ example: { 'type.number': 1, enum: 1 } }),
+    countsByColumn: z.record(z.string(), z.number().int().nonnegative()).openapi({ example: { temperature: 1, status: 1 } }),
+    otherColumns: z.number().int().nonnegative().optional().openapi({ description: 'Columns with problems left out of countsByColumn.' }),
+    examples: z.array(reportExampleSchema).openapi({ description: 'The first problems (up to 20), in the order found.' }),
+    jsonKey: z.string().openapi({ description: 'The full report (JSON) in the data bucket.' }),
+    textKey: z.string().openapi({ description: 'The full report for people (text) in the data bucket.' }),
+  })
+  .openapi('UploadReport');
+export type UploadReport = z.infer<typeof uploadReportSchema>;
+
 /**
  * An upload as the API shows it: the stored record without table keys nor the local-only
  * arrival copy and delivery id, which mean nothing to a caller.
@@ -82,7 +116,7 @@ export const uploadSchema = z
     sender: z.string().optional().openapi({ description: 'SFTP user or API caller that sent the file.' }),
     slotId: z.string().optional(),
     status: z.enum(uploadStatuses),
-    reason: z.string().optional().openapi({ description: 'Why the upload was rejected or failed.' }),
+    reason: z.string().optional().openapi({ description: 'Why the upload was quarantined, rejected or failed, in words meant for the sender.' }),
     receivedAt: z.string().openapi({ example: '2025-01-07T09:12:44.118Z' }),
     updatedAt: z.string(),
     outcomeKey: z.string().optional().openapi({ description: 'Where the original lives in the data bucket once the upload has an outcome.' }),
@@ -92,14 +126,22 @@ export const uploadSchema = z
       .positive()
       .optional()
       .openapi({ description: 'For a published upload: the dataset version it became, or matched when the same bytes were a version already.' }),
+    report: uploadReportSchema.optional().openapi({ description: 'For a quarantined upload: what validation found (counts, the first problems) and where the full report is.' }),
   })
   .openapi('Upload');
 export type Upload = z.infer<typeof uploadSchema>;
 
+/**
+ * An upload in a listing: as `GET /uploads/{id}` shows it, without the report summary, which can
+ * hold a few kilobytes per upload and is read one upload at a time.
+ */
+export const uploadListItemSchema = uploadSchema.omit({ report: true }).openapi('UploadListItem');
+export type UploadListItem = z.infer<typeof uploadListItemSchema>;
+
 /** `GET /uploads`: one page of uploads and the cursor of the next. */
 export const uploadPageSchema = z
   .object({
-    items: z.array(uploadSchema),
+    items: z.array(uploadListItemSchema),
     cursor: z.string().optional().openapi({ description: 'Pass as `cursor` to get the next page; absent on the last page.' }),
   })
   .openapi('UploadPage');

@@ -28,6 +28,8 @@ export const uploadRoutes: readonly Route[] = [
     path: '/uploads/{id}',
     operationId: 'getUpload',
     summary: 'Shows one upload: where it is, its status and why.',
+    description:
+      'A published upload names its dataset version; a quarantined one carries a summary of its validation report (problems by rule and by column, the first problems with row, column and value); a rejected or failed one says why.',
     tags: ['uploads'],
     access: ['admin', 'scientist', 'uploader'],
     request: { params: uploadIdParamsSchema },
