@@ -95,9 +95,9 @@ export class KeyIndex {
         const row = segment[pos]! | (segment[pos + 1]! << 8) | (segment[pos + 2]! << 16) | (segment[pos + 3]! * 0x1000000);
         pos += 4;
         let length = 0;
-        for (let shift = 0; ; shift += 7) {
+        for (let scale = 1; ; scale *= 0x80) {
           const byte = segment[pos++]!;
-          length += (byte & 0x7f) * 2 ** shift;
+          length += (byte & 0x7f) * scale;
           if (byte < 0x80) break;
         }
         fn(segment, pos, pos + length, row);
@@ -113,9 +113,9 @@ export class KeyIndex {
     const row = segment[pos]! | (segment[pos + 1]! << 8) | (segment[pos + 2]! << 16) | (segment[pos + 3]! * 0x1000000);
     pos += 4;
     let storedLength = 0;
-    for (let shift = 0; ; shift += 7) {
+    for (let scale = 1; ; scale *= 0x80) {
       const byte = segment[pos++]!;
-      storedLength += (byte & 0x7f) * 2 ** shift;
+      storedLength += (byte & 0x7f) * scale;
       if (byte < 0x80) break;
     }
     if (storedLength !== length) return -1;
@@ -146,7 +146,7 @@ export class KeyIndex {
     let rest = length;
     while (rest >= 0x80) {
       segment[pos++] = (rest & 0x7f) | 0x80;
-      rest = Math.floor(rest / 0x80);
+      rest >>>= 7;
     }
     segment[pos++] = rest;
     for (let i = 0; i < length; i++) segment[pos + i] = key[i]!;
@@ -243,15 +243,21 @@ export class KeyBuilder {
     this.addVarint(nanos);
   }
 
-  /** A non-negative safe integer, 7 bits a byte (exact up to 2^53: division, not bit operations). */
+  /** A non-negative safe integer, 7 bits a byte (exact up to 2^53: division above 2^31, bit operations below). */
   private addVarint(value: number): void {
     const bytes = this.bytes;
+    let length = this.length;
     let rest = value;
-    while (rest >= 0x80) {
-      bytes[this.length++] = (rest % 0x80) | 0x80;
+    while (rest > 0x7fffffff) {
+      bytes[length++] = (rest % 0x80) | 0x80;
       rest = Math.floor(rest / 0x80);
     }
-    bytes[this.length++] = rest;
+    while (rest >= 0x80) {
+      bytes[length++] = (rest & 0x7f) | 0x80;
+      rest >>>= 7;
+    }
+    bytes[length++] = rest;
+    this.length = length;
   }
 
   private ensure(extra: number): void {

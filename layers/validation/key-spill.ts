@@ -50,8 +50,8 @@ const MAX_LEVEL = Math.floor(32 / FAN_OUT_BITS) - 1;
 const BUFFER_BYTES = 32 * 1024;
 /** A partition file also splits past this size, whatever its count of entries. */
 const PARTITION_MAX_BYTES = 48 << 20;
-/** Room for the fixed part of an entry: row (4), line delta (varint ≤ 5), key length (varint ≤ 5). */
-const ENTRY_OVERHEAD = 14;
+/** Room for the fixed part of an entry: hash (4), row (4), line delta (varint ≤ 5), key length (varint ≤ 5). */
+const ENTRY_OVERHEAD = 18;
 const MAX_LOAD = 0.7;
 
 /**
@@ -126,45 +126,47 @@ export class UniqueKeys {
   }
 }
 
-/** The partition files of one level, written through small buffers. */
+/** The partition files of one level, written through one buffer cut in equal parts. */
 class PartitionWriter {
   readonly paths: string[] = [];
   readonly entries = new Float64Array(FAN_OUT);
   readonly bytes = new Float64Array(FAN_OUT);
   private readonly fds: number[] = [];
-  private readonly buffers: Uint8Array[] = [];
-  private readonly used = new Int32Array(FAN_OUT);
+  private buffer = new Uint8Array(FAN_OUT * BUFFER_BYTES);
+  /** Where partition p writes next in `buffer`; its part starts at p × BUFFER_BYTES. */
+  private readonly positions = new Int32Array(FAN_OUT);
 
   constructor(dir: string, name: string) {
     for (let p = 0; p < FAN_OUT; p++) {
       const path = join(dir, `${name}-${p}`);
       this.paths.push(path);
       this.fds.push(openSync(path, 'w'));
-      this.buffers.push(new Uint8Array(BUFFER_BYTES));
+      this.positions[p] = p * BUFFER_BYTES;
     }
   }
 
-  /** Appends an entry (row, line − row, key length, key bytes) to partition `p`. */
-  write(p: number, key: Uint8Array, start: number, end: number, row: number, lineDelta: number): void {
+  /** Appends an entry (hash, row, line − row, key length, key bytes) to partition `p`. */
+  write(p: number, hash: number, key: Uint8Array, start: number, end: number, row: number, lineDelta: number): void {
     const length = end - start;
-    let buffer = this.buffers[p]!;
-    let pos = this.used[p]!;
-    if (pos + ENTRY_OVERHEAD + length > buffer.length) {
-      this.flush(p);
-      pos = 0;
-      if (ENTRY_OVERHEAD + length > buffer.length) {
-        buffer = new Uint8Array(ENTRY_OVERHEAD + length);
-        this.buffers[p] = buffer;
-      }
+    if (ENTRY_OVERHEAD + length > BUFFER_BYTES) {
+      this.writeLarge(p, hash, key, start, end, row, lineDelta);
+      return;
     }
-    buffer[pos] = row & 0xff;
-    buffer[pos + 1] = (row >>> 8) & 0xff;
-    buffer[pos + 2] = (row >>> 16) & 0xff;
-    buffer[pos + 3] = (row >>> 24) & 0xff;
-    pos = writeVarint(buffer, pos + 4, lineDelta);
-    pos = writeVarint(buffer, pos, length);
+    let pos = this.positions[p]!;
+    if (pos + ENTRY_OVERHEAD + length > (p + 1) * BUFFER_BYTES) {
+      this.flush(p);
+      pos = p * BUFFER_BYTES;
+    }
+    const buffer = this.buffer;
+    writeU32(buffer, pos, hash);
+    writeU32(buffer, pos + 4, row);
+    pos += 8;
+    if (lineDelta < 0x80) buffer[pos++] = lineDelta;
+    else pos = writeVarint(buffer, pos, lineDelta);
+    if (length < 0x80) buffer[pos++] = length;
+    else pos = writeVarint(buffer, pos, length);
     for (let i = 0; i < length; i++) buffer[pos + i] = key[start + i]!;
-    this.used[p] = pos + length;
+    this.positions[p] = pos + length;
     this.entries[p]!++;
   }
 
@@ -175,7 +177,7 @@ class PartitionWriter {
       closeSync(this.fds[p]!);
     }
     this.fds.length = 0;
-    this.buffers.length = 0;
+    this.buffer = new Uint8Array(0);
   }
 
   /** Closes the files without writing (after a failure). */
@@ -184,20 +186,39 @@ class PartitionWriter {
     this.fds.length = 0;
   }
 
-  private flush(p: number): void {
-    const length = this.used[p]!;
-    if (length === 0) return;
-    let written = 0;
-    while (written < length) written += writeSync(this.fds[p]!, this.buffers[p]!, written, length - written);
-    this.bytes[p]! += length;
-    this.used[p] = 0;
+  /** A key longer than a buffer part goes straight to its file, after what is buffered. */
+  private writeLarge(p: number, hash: number, key: Uint8Array, start: number, end: number, row: number, lineDelta: number): void {
+    this.flush(p);
+    const entry = new Uint8Array(ENTRY_OVERHEAD + end - start);
+    writeU32(entry, 0, hash);
+    writeU32(entry, 4, row);
+    let pos = writeVarint(entry, writeVarint(entry, 8, lineDelta), end - start);
+    entry.set(key.subarray(start, end), pos);
+    pos += end - start;
+    writeAll(this.fds[p]!, entry, 0, pos);
+    this.bytes[p]! += pos;
+    this.entries[p]!++;
   }
+
+  private flush(p: number): void {
+    const from = p * BUFFER_BYTES;
+    const length = this.positions[p]! - from;
+    if (length === 0) return;
+    writeAll(this.fds[p]!, this.buffer, from, length);
+    this.bytes[p]! += length;
+    this.positions[p] = from;
+  }
+}
+
+function writeAll(fd: number, buf: Uint8Array, from: number, length: number): void {
+  let written = 0;
+  while (written < length) written += writeSync(fd, buf, from + written, length - written);
 }
 
 class KeySpill {
   private readonly dir: string;
   private readonly writer: PartitionWriter;
-  private readonly hash: (key: Uint8Array, start: number, end: number, seed: number) => number;
+  private readonly hashOverride: ((key: Uint8Array, start: number, end: number) => number) | undefined;
   private readonly keepFirst: number;
   private readonly partitionEntries: number;
   private count = 0;
@@ -206,8 +227,7 @@ class KeySpill {
 
   constructor(options: UniqueKeysOptions) {
     this.dir = mkdtempSync(join(options.spillDirectory ?? tmpdir(), 'symbiont-keys-'));
-    const override = options.hashOverride;
-    this.hash = override ? (key, start, end) => override(key, start, end) >>> 0 : murmur3;
+    this.hashOverride = options.hashOverride;
     this.keepFirst = options.keepFirst ?? 100;
     this.partitionEntries = options.partitionEntries ?? 1 << 20;
     this.writer = this.partitions('p');
@@ -215,8 +235,9 @@ class KeySpill {
 
   add(key: Uint8Array, start: number, end: number, row: number, line: number): void {
     if (row > 0xffffffff) throw new KeyIndexCapacityError('the unique-key check counts rows up to 2^32');
-    const hash = this.hash(key, start, end, SEED);
-    this.writer.write(hash >>> (32 - FAN_OUT_BITS), key, start, end, row, line - row);
+    // The one hash of the key: its bits choose the partition at every level, and the table slot.
+    const hash = this.hashOverride === undefined ? murmur3(key, start, end, SEED) : this.hashOverride(key, start, end) >>> 0;
+    this.writer.write(hash >>> (32 - FAN_OUT_BITS), hash, key, start, end, row, line - row);
   }
 
   check(): DeferredDuplicates {
@@ -271,9 +292,8 @@ class KeySpill {
         }
         let pos = 0;
         for (let entry = decodeEntry(buf, pos, have); entry !== undefined; entry = decodeEntry(buf, pos, have)) {
-          const hash = this.hash(buf, entry.keyStart, entry.keyEnd, SEED);
-          const p = (hash >>> (32 - FAN_OUT_BITS * (level + 1))) & (FAN_OUT - 1);
-          into.write(p, buf, entry.keyStart, entry.keyEnd, entry.row, entry.lineDelta);
+          const p = (entry.hash >>> (32 - FAN_OUT_BITS * (level + 1))) & (FAN_OUT - 1);
+          into.write(p, entry.hash, buf, entry.keyStart, entry.keyEnd, entry.row, entry.lineDelta);
           pos = entry.keyEnd;
         }
         buf.copyWithin(0, pos, have);
@@ -298,18 +318,30 @@ class KeySpill {
     const slots = new Uint32Array(2 << bits);
     const mask = (1 << bits) - 1;
     const shift = 32 - bits;
+    const end = buf.length;
     let pos = 0;
-    while (pos < buf.length) {
-      const entry = decodeEntry(buf, pos, buf.length)!;
-      const { keyStart, keyEnd } = entry;
-      const hash = this.hash(buf, keyStart, keyEnd, SEED ^ 0x9e3779b9);
+    while (pos < end) {
+      // Decoded inline: this loop runs once per key of the file.
+      const hash = readU32(buf, pos);
+      const row = readU32(buf, pos + 4);
+      let lineDelta = buf[pos + 8]!;
+      let length = buf[pos + 9]!;
+      let at = pos + 10;
+      if (lineDelta >= 0x80 || length >= 0x80) {
+        const entry = decodeEntry(buf, pos, end)!;
+        lineDelta = entry.lineDelta;
+        at = entry.keyStart;
+        length = entry.keyEnd - entry.keyStart;
+      }
+      const keyEnd = at + length;
+      // The high bits of the hash chose the partition; multiplying spreads the others over the table.
       let slot = Math.imul(hash, 0x9e3779b1) >>> shift;
       let firstRow = 0;
       for (;;) {
         const ref = slots[2 * slot + 1]!;
         if (ref === 0) break;
-        if (slots[2 * slot] === hash && sameKey(buf, ref - 1, keyStart, keyEnd)) {
-          firstRow = readRow(buf, ref - 1);
+        if (slots[2 * slot] === hash && sameKey(buf, ref - 1, at, keyEnd)) {
+          firstRow = readU32(buf, ref - 1 + 4);
           break;
         }
         slot = (slot + 1) & mask;
@@ -318,7 +350,7 @@ class KeySpill {
         slots[2 * slot] = hash;
         slots[2 * slot + 1] = pos + 1;
       } else {
-        this.duplicate(entry.row, entry.row + entry.lineDelta, firstRow, buf, keyStart, keyEnd);
+        this.duplicate(row, row + lineDelta, firstRow, buf, at, keyEnd);
       }
       pos = keyEnd;
     }
@@ -336,53 +368,61 @@ class KeySpill {
 }
 
 interface Entry {
+  hash: number;
   row: number;
   lineDelta: number;
   keyStart: number;
   keyEnd: number;
 }
 
-const scratchEntry: Entry = { row: 0, lineDelta: 0, keyStart: 0, keyEnd: 0 };
+const scratchEntry: Entry = { hash: 0, row: 0, lineDelta: 0, keyStart: 0, keyEnd: 0 };
 
 /** The entry at `pos`, or undefined when `buf[pos, end)` does not hold all of it. Reuses one object. */
 function decodeEntry(buf: Uint8Array, pos: number, end: number): Entry | undefined {
-  if (pos + 6 > end) return undefined;
-  const row = readRow(buf, pos);
-  let at = pos + 4;
+  if (pos + 10 > end) return undefined;
+  let at = pos + 8;
   let lineDelta = 0;
-  for (let shift = 0; ; shift += 7) {
+  for (let scale = 1; ; scale *= 0x80) {
     if (at >= end) return undefined;
     const byte = buf[at++]!;
-    lineDelta += (byte & 0x7f) * 2 ** shift;
+    lineDelta += (byte & 0x7f) * scale;
     if (byte < 0x80) break;
   }
   let length = 0;
-  for (let shift = 0; ; shift += 7) {
+  for (let scale = 1; ; scale *= 0x80) {
     if (at >= end) return undefined;
     const byte = buf[at++]!;
-    length += (byte & 0x7f) * 2 ** shift;
+    length += (byte & 0x7f) * scale;
     if (byte < 0x80) break;
   }
   if (at + length > end) return undefined;
-  scratchEntry.row = row;
+  scratchEntry.hash = readU32(buf, pos);
+  scratchEntry.row = readU32(buf, pos + 4);
   scratchEntry.lineDelta = lineDelta;
   scratchEntry.keyStart = at;
   scratchEntry.keyEnd = at + length;
   return scratchEntry;
 }
 
-function readRow(buf: Uint8Array, pos: number): number {
+function readU32(buf: Uint8Array, pos: number): number {
   return (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16)) + buf[pos + 3]! * 0x1000000;
+}
+
+function writeU32(buf: Uint8Array, pos: number, value: number): void {
+  buf[pos] = value & 0xff;
+  buf[pos + 1] = (value >>> 8) & 0xff;
+  buf[pos + 2] = (value >>> 16) & 0xff;
+  buf[pos + 3] = (value >>> 24) & 0xff;
 }
 
 /** Whether the key of the entry at `offset` equals `buf[start, end)`. */
 function sameKey(buf: Uint8Array, offset: number, start: number, end: number): boolean {
-  let at = offset + 4;
+  let at = offset + 8;
   while (buf[at++]! >= 0x80);
   let length = 0;
-  for (let shift = 0; ; shift += 7) {
+  for (let scale = 1; ; scale *= 0x80) {
     const byte = buf[at++]!;
-    length += (byte & 0x7f) * 2 ** shift;
+    length += (byte & 0x7f) * scale;
     if (byte < 0x80) break;
   }
   if (length !== end - start) return false;
@@ -393,9 +433,13 @@ function sameKey(buf: Uint8Array, offset: number, start: number, end: number): b
 function writeVarint(buf: Uint8Array, at: number, value: number): number {
   let pos = at;
   let rest = value;
-  while (rest >= 0x80) {
+  while (rest > 0x7fffffff) {
     buf[pos++] = (rest % 0x80) | 0x80;
     rest = Math.floor(rest / 0x80);
+  }
+  while (rest >= 0x80) {
+    buf[pos++] = (rest & 0x7f) | 0x80;
+    rest >>>= 7;
   }
   buf[pos++] = rest;
   return pos;

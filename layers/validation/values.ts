@@ -243,6 +243,7 @@ export function readDate(buf: Uint8Array, start: number, end: number, out: Parse
  */
 export function readTimestamp(buf: Uint8Array, start: number, end: number, out: ParsedValue): ValueStatus {
   const length = end - start;
+  if (length === 20 && buf[start + 19] === 0x5a && readUtcSeconds(buf, start, out)) return 'ok';
   const date = readDatePart(buf, start, out);
   if (date === 'malformed') return 'malformed';
   if (length === 10) return date === 'ok' ? 'date-only' : date;
@@ -291,6 +292,56 @@ export function readTimestamp(buf: Uint8Array, start: number, end: number, out: 
   out.seconds = out.number * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds;
   out.nanos = nanos;
   return 'ok';
+}
+
+/** The day of the last `YYYY-MM-DD` read by {@link readUtcSeconds}: consecutive rows mostly share it. */
+let cachedDate = -1;
+let cachedDays = 0;
+
+/**
+ * The common shape `YYYY-MM-DDTHH:MM:SSZ`, read in one go: true with the instant in `out` when the
+ * bytes are exactly that shape and a valid moment, false to let the general reader decide (and say
+ * why). The day number of the last date is kept, so most rows skip the calendar arithmetic.
+ */
+function readUtcSeconds(buf: Uint8Array, start: number, out: ParsedValue): boolean {
+  if (buf[start + 4] !== MINUS || buf[start + 7] !== MINUS || buf[start + 10] !== 0x54 || buf[start + 13] !== COLON || buf[start + 16] !== COLON) return false;
+  // Each digit minus '0' as an unsigned number: anything that is not a digit ends up above 9.
+  const y0 = (buf[start]! - ZERO) >>> 0;
+  const y1 = (buf[start + 1]! - ZERO) >>> 0;
+  const y2 = (buf[start + 2]! - ZERO) >>> 0;
+  const y3 = (buf[start + 3]! - ZERO) >>> 0;
+  const m0 = (buf[start + 5]! - ZERO) >>> 0;
+  const m1 = (buf[start + 6]! - ZERO) >>> 0;
+  const d0 = (buf[start + 8]! - ZERO) >>> 0;
+  const d1 = (buf[start + 9]! - ZERO) >>> 0;
+  const h0 = (buf[start + 11]! - ZERO) >>> 0;
+  const h1 = (buf[start + 12]! - ZERO) >>> 0;
+  const i0 = (buf[start + 14]! - ZERO) >>> 0;
+  const i1 = (buf[start + 15]! - ZERO) >>> 0;
+  const s0 = (buf[start + 17]! - ZERO) >>> 0;
+  const s1 = (buf[start + 18]! - ZERO) >>> 0;
+  if (y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9 || h0 > 9 || h1 > 9 || i0 > 9 || i1 > 9 || s0 > 9 || s1 > 9) return false;
+  const hour = h0 * 10 + h1;
+  const minute = i0 * 10 + i1;
+  const second = s0 * 10 + s1;
+  if (hour > 23 || minute > 59 || second > 59) return false;
+  const year = ((y0 * 10 + y1) * 10 + y2) * 10 + y3;
+  const month = m0 * 10 + m1;
+  const day = d0 * 10 + d1;
+  const date = year * 10_000 + month * 100 + day;
+  let days: number;
+  if (date === cachedDate) {
+    days = cachedDays;
+  } else {
+    if (year === 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
+    days = daysFromCivil(year, month, day);
+    cachedDate = date;
+    cachedDays = days;
+  }
+  out.number = days;
+  out.seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+  out.nanos = 0;
+  return true;
 }
 
 /** Bytes as a string, one character per byte: right for ASCII, and never throws. */

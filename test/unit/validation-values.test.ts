@@ -148,4 +148,29 @@ describe('timestamp values', () => {
 
     expect(statuses).toEqual(['malformed', 'too-precise']);
   });
+
+  it('reads the common YYYY-MM-DDTHH:MM:SSZ shape exactly as the same moment written with +00:00', () => {
+    let seed = 11;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const pad = (value: number, width: number): string => String(value).padStart(width, '0');
+    const texts = Array.from({ length: 5000 }, () => {
+      const text = `${pad(random(2) ? 2024 : random(10_000), 4)}-${pad(random(14), 2)}-${pad(random(33), 2)}T${pad(random(26), 2)}:${pad(random(62), 2)}:${pad(random(62), 2)}`;
+      // Now and then a byte that is not a digit or not the separator.
+      if (random(10) > 0) return text;
+      const at = random(text.length);
+      return `${text.slice(0, at)}${'x:-T/ '[random(6)]}${text.slice(at + 1)}`;
+    });
+
+    const mismatches = texts.filter((text) => {
+      const utc = read(readTimestamp, `${text}Z`);
+      const offset = read(readTimestamp, `${text}+00:00`);
+      return utc.status !== offset.status || (utc.status === 'ok' && (utc.value.seconds !== offset.value.seconds || utc.value.nanos !== 0));
+    });
+
+    expect(texts.filter((text) => read(readTimestamp, `${text}Z`).status === 'ok').length).toBeGreaterThan(500);
+    expect(mismatches).toEqual([]);
+  });
 });
