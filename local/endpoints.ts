@@ -19,8 +19,7 @@ export interface Endpoints {
   readonly sqs: string;
   /** Not run locally yet. */
   readonly stepfunctions: null;
-  /** Not run locally yet. */
-  readonly sftp: null;
+  readonly sftp: SftpEndpoint;
   readonly region: string;
   /** The one access key pair every local service accepts. */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -57,6 +56,22 @@ export interface Endpoints {
   readonly startedAt: string;
 }
 
+/** How to reach the local SFTP server, and the demo user to try it with. */
+export interface SftpEndpoint {
+  readonly host: string;
+  readonly port: number;
+  /** The demo user: one whose key pair the runtime generated (`demo` when configured); null when there is none. */
+  readonly user: string | null;
+  /** The demo user's private key (OpenSSH format, owner-only). */
+  readonly privateKeyPath: string | null;
+  /** A `known_hosts` file naming the server's host key, so `sftp -b` (batch mode) trusts it. */
+  readonly knownHostsPath: string;
+  /** An OpenSSH `sftp` command, in batch mode, that uploads `my.csv` as the demo user (bash). */
+  readonly command: string | null;
+  /** The datasets of the demo user (one folder each). */
+  readonly datasets: readonly string[];
+}
+
 /** What {@link describeEndpoints} needs to know of the running runtime. */
 export interface EndpointsInput {
   readonly urls: { readonly api: string; readonly s3: string; readonly dynamodb: string; readonly sqs: string };
@@ -67,6 +82,7 @@ export interface EndpointsInput {
   readonly uploaderDatasets: readonly string[];
   readonly dataDir: string;
   readonly configFile: string;
+  readonly sftp: Omit<SftpEndpoint, 'command'>;
 }
 
 /** Describes the running runtime. */
@@ -79,7 +95,7 @@ export function describeEndpoints(input: EndpointsInput): Endpoints {
     dynamodb: urls.dynamodb,
     sqs: urls.sqs,
     stepfunctions: null,
-    sftp: null,
+    sftp: { ...input.sftp, command: sftpCommand(input.sftp, (file) => file) },
     region: input.region,
     credentials: { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey },
     buckets: { landing: names.landingBucket, data: names.dataBucket },
@@ -106,6 +122,31 @@ export function describeEndpoints(input: EndpointsInput): Endpoints {
     pid: process.pid,
     startedAt: new Date().toISOString(),
   };
+}
+
+/**
+ * The OpenSSH command that uploads `my.csv` to the demo user's first dataset folder, in batch mode
+ * (`-b -`: commands from stdin, exit status non-zero when one fails). `path` writes file names
+ * (the banner makes them relative). Batch mode never asks whether to trust a host, hence the
+ * known_hosts file; `IdentitiesOnly` keeps keys of an ssh-agent from using up the login attempts.
+ */
+export function sftpCommand(sftp: Omit<SftpEndpoint, 'command'>, path: (file: string) => string): string | null {
+  if (sftp.user === null || sftp.privateKeyPath === null) return null;
+  const folder = sftp.datasets[0] ?? '';
+  return [
+    'sftp',
+    `-i ${shellWord(path(sftp.privateKeyPath))}`,
+    `-o UserKnownHostsFile=${shellWord(path(sftp.knownHostsPath))}`,
+    '-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes',
+    `-P ${sftp.port}`,
+    `-b - ${sftp.user}@${sftp.host}`,
+    `<<< 'put my.csv ${folder}/'`,
+  ].join(' ');
+}
+
+/** A word the shell reads back as itself. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
@@ -155,6 +196,7 @@ export function banner(endpoints: Endpoints, files: { json: string; env: string 
   const rel = (file: string) => relative(process.cwd(), file) || file;
   const queueNames = Object.values(endpoints.queues).map((q) => q.name).join(', ');
   const dataset = endpoints.uploaderDatasets[0] ?? 'readings';
+  const sftpLine = sftpCommand(endpoints.sftp, rel);
   return [
     '',
     `Symbiont is running locally (ready in ${(bootMs / 1000).toFixed(1)} s; data in ${rel(endpoints.dataDir)}/)`,
@@ -163,6 +205,7 @@ export function banner(endpoints: Endpoints, files: { json: string; env: string 
     `  S3             ${endpoints.s3}   buckets ${endpoints.buckets.landing}, ${endpoints.buckets.data}`,
     `  DynamoDB       ${endpoints.dynamodb}   table ${endpoints.table.name}`,
     `  SQS            ${endpoints.sqs}   queues ${queueNames} (each with a DLQ)`,
+    `  SFTP           sftp://${endpoints.sftp.host}:${endpoints.sftp.port}${endpoints.sftp.user ? `   user ${endpoints.sftp.user}, folders ${endpoints.sftp.datasets.join(', ')}` : ''}`,
     `  Everything else (tokens per role, queue URLs, credentials): ${rel(files.json)}`,
     '',
     'Try:',
@@ -170,6 +213,7 @@ export function banner(endpoints: Endpoints, files: { json: string; env: string 
     `  aws s3 cp my.csv s3://${endpoints.buckets.landing}/api/${dataset}/$(date +%s)/my.csv`,
     `  curl -H 'Authorization: Bearer ${endpoints.tokens.admin}' ${endpoints.api}/uploads`,
     '  npx symbiont uploads list',
+    ...(sftpLine ? [`  ${sftpLine}`, `      # then 'get ${endpoints.sftp.datasets[0]}/my.csv.result.txt' the same way: the outcome, in plain words`] : []),
     '',
     'Stage commands run with your rights. Ctrl-C stops (data stays).',
     '',

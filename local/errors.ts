@@ -44,3 +44,15 @@ export class LocalSettingsError extends LocalRuntimeError {
     this.name = 'LocalSettingsError';
   }
 }
+
+/** An SFTP user's public key that cannot be used (a key file missing or unreadable, a line that is no key). */
+export class SftpKeyError extends LocalRuntimeError {
+  constructor(
+    readonly user: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`sftpUsers.${user}: ${message}`, options);
+    this.name = 'SftpKeyError';
+  }
+}

@@ -1,5 +1,12 @@
+import type { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+
+/** What {@link listen} needs of a server: node:http's and ssh2's both have it. */
+export interface ListeningServer extends Pick<EventEmitter, 'once' | 'off'> {
+  listen(port: number, host: string): unknown;
+  address(): AddressInfo | string | null;
+}
 import { LocalRuntimeError, PortInUseError } from './errors.ts';
 import { portRemedy, type LocalService } from './settings.ts';
 
@@ -11,7 +18,7 @@ export const LOCAL_HOST = '127.0.0.1';
  * becomes a {@link PortInUseError} naming the port and the knobs that change it, instead of the
  * unhandled `'error'` event that would otherwise end the process.
  */
-export function listen(server: Server, port: number, service: LocalService): Promise<number> {
+export function listen(server: ListeningServer, port: number, service: LocalService): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);

@@ -12,10 +12,13 @@ import { describeEndpoints, writeEndpoints, type Endpoints } from './endpoints.t
 import { LocalRuntimeError } from './errors.ts';
 import { createHttpAdapter, type HttpApiHandler } from './http-adapter.ts';
 import { lockDataDir } from './lock.ts';
-import { close, listen, localUrl } from './net.ts';
+import { close, listen, LOCAL_HOST, localUrl } from './net.ts';
 import { provisionBuckets, provisionQueues, provisionTable, type LocalQueue, type QueueOverrides } from './provision.ts';
 import { createS3Bridge, type AnnouncedArrival } from './s3-bridge.ts';
 import { DATA_DIR_ENV, resolvePorts, type LocalPorts } from './settings.ts';
+import { configUserDirectory } from './sftp-auth.ts';
+import { loadConfiguredKeys, loadOrCreateHostKey, writeKnownHosts } from './sftp-keys.ts';
+import { createSftpServer } from './sftp-server.ts';
 import { startSqsPoller, type BatchOutcome, type SqsHandler, type SqsPoller } from './sqs-poller.ts';
 import { browserTokens, loadOrCreateTokens, tokenMap } from './tokens.ts';
 
@@ -41,7 +44,7 @@ export interface StartLocalOptions {
   readonly handlers?: { readonly ingest?: SqsHandler; readonly api?: HttpApiHandler };
   /** Seconds a poller's ReceiveMessage waits. @default 1 */
   readonly pollWaitSeconds?: number;
-  /** Called after the S3 bridge announced an arrival. */
+  /** Called after the S3 bridge (or the SFTP server, through it) announced an arrival. */
   readonly onArrival?: (arrival: AnnouncedArrival) => void;
   /** Called after each handler invocation by a poller. */
   readonly onBatch?: (outcome: BatchOutcome) => void;
@@ -77,14 +80,15 @@ let handlerEnv: Readonly<Record<string, string>> | undefined;
 /**
  * Boots the local runtime in this process: S3, DynamoDB and SQS emulators with data under the
  * data directory, the resources the stack creates, the S3 bridge, one poller per queue calling the
- * same handler as Lambda, and the HTTP API with a bearer token per role. Resolves once everything
+ * same handler as Lambda, the HTTP API with a bearer token per role, and the SFTP server (host key
+ * and the demo user's key pair generated under the data directory on first start). Resolves once everything
  * answers and endpoints.json is written.
  */
 export async function startLocal(options: StartLocalOptions = {}): Promise<LocalRuntime> {
   const started = performance.now();
   const env = options.env ?? process.env;
   const configFile = resolve(options.configFile ?? configPath(env));
-  const { config } = loadConfig(configFile);
+  const { config, dir: configDir } = loadConfig(configFile);
   const dataDir = resolve(options.dataDir ?? (env[DATA_DIR_ENV] || config.local.dataDir));
   const ports = resolvePorts(config.local, env, options.ports);
   const names = localNames(config.stack.stage);
@@ -117,6 +121,14 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     const tokens = loadOrCreateTokens(dataDir);
     const bridge = createS3Bridge({ landingBucket: names.landingBucket, region, onArrival: options.onArrival });
     const apiServer = createServer(createHttpAdapter({ handler: apiHandler, browserTokens: browserTokens(tokens) }));
+    const hostKey = loadOrCreateHostKey(dataDir);
+    const userKeys = loadConfiguredKeys(config, configDir, dataDir);
+    const sftp = createSftpServer({
+      landingBucket: names.landingBucket,
+      hostKey,
+      users: configUserDirectory(config, userKeys.keys),
+      announce: (arrival) => bridge.announce(arrival),
+    });
 
     // Everything that takes a port starts at once, so a taken port is reported before any work.
     const starting = [
@@ -124,13 +136,14 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       startDynamoDb(dataDir, ports.dynamodb),
       startSqs(dataDir, ports.sqs, region),
       listen(apiServer, ports.api, 'api').then((port): Emulator => ({ port, url: localUrl(port), stop: () => close(apiServer) })),
+      listen(sftp.server, ports.sftp, 'sftp').then((port): Emulator => ({ port, url: `sftp://${LOCAL_HOST}:${port}`, stop: () => sftp.stop() })),
     ] as const;
     const settled = await Promise.allSettled(starting);
     // Stopped in reverse order: the API first, then the bridge and pollers (registered later), the emulators last.
     for (const result of settled) if (result.status === 'fulfilled') stops.push(() => result.value.stop());
     const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
-    const [s3, dynamodb, sqs, api] = settled.map((r) => (r as PromiseFulfilledResult<Emulator>).value) as [Emulator, Emulator, Emulator, Emulator];
+    const [s3, dynamodb, sqs, api, sftpListener] = settled.map((r) => (r as PromiseFulfilledResult<Emulator>).value) as [Emulator, Emulator, Emulator, Emulator, Emulator];
 
     const clients: LocalClients = createLocalClients({ s3: s3.url, dynamodb: dynamodb.url, sqs: sqs.url }, region);
     stops.push(async () => clients.destroy());
@@ -161,6 +174,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     // Stopped before the emulators (which the handlers still use), after the API.
     const pollers: SqsPoller[] = [];
     bridge.connect({ s3: clients.s3, sqs: clients.sqs, queueUrl: ingestQueue.url });
+    sftp.connect(clients.s3);
     for (const queue of queues) {
       const consumer = consumers[queue.name];
       const handler = queue.name === 'ingest' && options.handlers?.ingest ? options.handlers.ingest : await consumer.load();
@@ -180,11 +194,15 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       await bridge.stop();
       await Promise.all(pollers.map((p) => p.stop()));
     });
+    // Before the bridge: uploads cut off by the stop are kept and announced through it.
+    stops.push(() => sftp.stop());
     stops.push(() => close(apiServer));
 
     const authenticatorTokens = tokenMap(tokens, uploaderDatasets);
     apiReady(options.handlers?.api ?? (await loadApi(config, authenticatorTokens)));
 
+    const knownHostsPath = writeKnownHosts(dataDir, LOCAL_HOST, sftpListener.port, hostKey);
+    const demo = userKeys.owned.find((pair) => pair.user === 'demo') ?? userKeys.owned[0];
     const endpoints = describeEndpoints({
       urls: { api: api.url, s3: s3.url, dynamodb: dynamodb.url, sqs: sqs.url },
       region,
@@ -194,6 +212,14 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       uploaderDatasets,
       dataDir,
       configFile,
+      sftp: {
+        host: LOCAL_HOST,
+        port: sftpListener.port,
+        user: demo?.user ?? null,
+        privateKeyPath: demo?.privateKeyPath ?? null,
+        knownHostsPath,
+        datasets: demo ? config.sftpUsers[demo.user]?.datasets ?? [] : [],
+      },
     });
     const files = writeEndpoints(dataDir, endpoints);
     const bootMs = performance.now() - started;

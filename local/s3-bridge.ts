@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { CopyObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type S3rver from 's3rver';
 import type { S3rverEvent } from 's3rver';
@@ -16,6 +16,8 @@ import { log as logger } from './log.ts';
  * it to `_arrivals/<arrivalId>` (metadata `original-key` = the key it was sent to) and then sends the
  * ingest queue the S3 event notification AWS would send, naming the copy. s3rver's own in-process
  * event is not S3's shape (key not URL-encoded, colliding sequencers), so the record is built here.
+ *
+ * The local SFTP server announces its arrivals under `sftp/` through the same {@link S3Bridge.announce}.
  *
  * The request that created the object is answered only once its arrival is copied and announced:
  * a client that sends the same key again cannot overwrite the bytes before they are copied, and an
@@ -125,6 +127,25 @@ export interface AnnouncedArrival {
   readonly messageId: string;
 }
 
+/**
+ * An object in the landing bucket to announce to the ingest queue: what the bridge hands over for
+ * `api/` and the local SFTP server for `sftp/` (DESIGN.md "Flows").
+ */
+export interface LandingArrival {
+  /** The landing key the sender used. */
+  readonly key: string;
+  /** The S3 event name the notification carries, e.g. `ObjectCreated:Put`. */
+  readonly eventName: string;
+  /** The ETag (without quotes) the creation reported; another one at copy time means the key was overwritten meanwhile. */
+  readonly eTag?: string;
+  /** The sender's address. @default 127.0.0.1 */
+  readonly sourceIp?: string;
+  /** User metadata added to the arrival copy (the SFTP server marks interrupted transfers this way). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** The size the sender wrote: the copy waits until the object has it (see {@link settledHead}). */
+  readonly expectedSize?: number;
+}
+
 /** Which bucket the bridge watches, and what it reports. */
 export interface S3BridgeOptions {
   readonly landingBucket: string;
@@ -146,6 +167,11 @@ export interface S3Bridge {
   attach(s3rver: S3rver): void;
   /** Starts forwarding; arrivals made before this wait for it. */
   connect(target: BridgeTarget): void;
+  /**
+   * Copies a landing object to `_arrivals/<arrivalId>` and sends the ingest queue the S3 event
+   * naming the copy, as the bridge does for `api/`; waits for {@link connect}.
+   */
+  announce(arrival: LandingArrival): Promise<AnnouncedArrival>;
   /** Waits for the arrivals in progress; arrivals still waiting for {@link connect} fail. */
   stop(): Promise<void>;
 }
@@ -169,40 +195,47 @@ export function createS3Bridge(options: S3BridgeOptions): S3Bridge {
     const { bucket, object } = record.s3;
     // Only creations under api/ of the landing bucket; arrival copies (_arrivals/) never match.
     if (!record.eventName.startsWith('ObjectCreated:') || bucket.name !== options.landingBucket || !object.key.startsWith(landing.apiPrefix)) return;
+    await announce({ key: object.key, eTag: object.eTag, eventName: eventNameOf(record.eventName, request), sourceIp: request?.ip });
+  }
+
+  async function announce(arrival: LandingArrival): Promise<AnnouncedArrival> {
     const { s3, sqs, queueUrl } = await target;
+    const bucket = options.landingBucket;
     const arrivalKey = `${landing.arrivalsPrefix}${arrivalId()}`;
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket.name, Key: object.key }));
+    const head = await settledHead(s3, bucket, arrival.key, arrival.expectedSize);
     const copy = await s3.send(
       new CopyObjectCommand({
-        Bucket: bucket.name,
+        Bucket: bucket,
         Key: arrivalKey,
         // s3rver reads the copy source with decodeURI, which leaves %2B, %23… encoded: encodeURI is its exact inverse.
-        CopySource: encodeURI(`${bucket.name}/${object.key}`),
+        CopySource: encodeURI(`${bucket}/${arrival.key}`),
         MetadataDirective: 'REPLACE',
         ContentType: head.ContentType,
         ContentEncoding: head.ContentEncoding,
         ContentDisposition: head.ContentDisposition,
         CacheControl: head.CacheControl,
-        Metadata: { ...head.Metadata, [ORIGINAL_KEY_METADATA]: encodeOriginalKey(object.key) },
+        Metadata: { ...head.Metadata, ...arrival.metadata, [ORIGINAL_KEY_METADATA]: encodeOriginalKey(arrival.key) },
       }),
     );
     const eTag = (copy.CopyObjectResult?.ETag ?? head.ETag ?? '').replace(/^"(.*)"$/, '$1');
-    if (object.eTag !== undefined && object.eTag !== eTag) {
+    if (arrival.eTag !== undefined && arrival.eTag !== eTag) {
       // Another client overwrote the key between its creation and the copy; that write is announced on its own.
-      logger.warn('landing object changed before its arrival copy', { key: object.key, expected: object.eTag, copied: eTag });
+      logger.warn('landing object changed before its arrival copy', { key: arrival.key, expected: arrival.eTag, copied: eTag });
     }
     const notification = s3EventNotification({
-      bucket: bucket.name,
+      bucket,
       key: arrivalKey,
-      size: head.ContentLength ?? object.size ?? 0,
+      size: head.ContentLength ?? 0,
       eTag,
-      eventName: eventNameOf(record.eventName, request),
+      eventName: arrival.eventName,
       region: options.region,
-      sourceIp: request?.ip,
+      sourceIp: arrival.sourceIp,
     });
     const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(notification) }));
-    logger.info('arrival announced', { key: object.key, arrivalKey, sqsMessageId: sent.MessageId });
-    options.onArrival?.({ originalKey: object.key, arrivalKey, messageId: sent.MessageId ?? '' });
+    logger.info('arrival announced', { key: arrival.key, arrivalKey, sqsMessageId: sent.MessageId });
+    const announced = { originalKey: arrival.key, arrivalKey, messageId: sent.MessageId ?? '' };
+    options.onArrival?.(announced);
+    return announced;
   }
 
   function track(promise: Promise<unknown>): Promise<unknown> {
@@ -233,11 +266,31 @@ export function createS3Bridge(options: S3BridgeOptions): S3Bridge {
     connect(next) {
       resolveTarget(next);
     },
+    announce(arrival) {
+      return track(announce(arrival)) as Promise<AnnouncedArrival>;
+    },
     async stop() {
       rejectTarget(new Error('the local runtime is stopping'));
       await Promise.allSettled([...inFlight]);
     },
   };
+}
+
+/** How long {@link settledHead} waits for an object to reach its expected size. */
+const SETTLE_TIMEOUT_MS = 10_000;
+
+/**
+ * HeadObject of `key`, once the object has `expectedSize` bytes (any size when it is undefined).
+ * s3rver answers a write before its file is flushed, so a copy made at once could miss the tail.
+ */
+export async function settledHead(s3: S3Client, bucket: string, key: string, expectedSize?: number): Promise<HeadObjectCommandOutput> {
+  const deadline = performance.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    if (expectedSize === undefined || head.ContentLength === expectedSize) return head;
+    if (performance.now() > deadline) throw new Error(`${key} has ${head.ContentLength} bytes, not the ${expectedSize} its sender wrote`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** s3rver calls a completed multipart upload a POST; S3 names it for what it is. */

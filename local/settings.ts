@@ -11,9 +11,10 @@ export const localServices = {
   s3: { label: 'S3', configKey: 's3Port', envVar: 'SYMBIONT_S3_PORT', flag: 's3-port' },
   dynamodb: { label: 'DynamoDB', configKey: 'dynamodbPort', envVar: 'SYMBIONT_DYNAMODB_PORT', flag: 'dynamodb-port' },
   sqs: { label: 'SQS', configKey: 'sqsPort', envVar: 'SYMBIONT_SQS_PORT', flag: 'sqs-port' },
+  sftp: { label: 'SFTP', configKey: 'sftpPort', envVar: 'SYMBIONT_SFTP_PORT', flag: 'sftp-port' },
 } as const satisfies Record<string, { label: string; configKey: keyof LocalSettings; envVar: string; flag: string }>;
 
-/** A local service that listens on a port: `api`, `s3`, `dynamodb`, `sqs`. */
+/** A local service that listens on a port: `api`, `s3`, `dynamodb`, `sqs`, `sftp`. */
 export type LocalService = keyof typeof localServices;
 /** The port of each local service. */
 export type LocalPorts = Record<LocalService, number>;
@@ -82,8 +83,8 @@ export function usage(): string {
   return [
     'Usage: npm start -- [options]',
     '',
-    'Boots the local Symbiont runtime (S3, DynamoDB, SQS, the S3 bridge, queue pollers, the HTTP API)',
-    'in one process and writes <dataDir>/endpoints.json.',
+    'Boots the local Symbiont runtime (S3, DynamoDB, SQS, the S3 bridge, queue pollers, the HTTP API,',
+    'the SFTP server) in one process and writes <dataDir>/endpoints.json.',
     '',
     ...lines,
     `  --data-dir <dir>`.padEnd(26) + `where data persists (env ${DATA_DIR_ENV}; config local.dataDir; default .symbiont)`,
