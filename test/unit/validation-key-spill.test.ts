@@ -162,7 +162,8 @@ describe('the corpus with the key check on disk', () => {
     const differences: string[] = [];
 
     for (const entry of expected.cases) {
-      const spec = datasetSpecSchema.parse({ ...structuredClone(datasets[entry.spec] ?? expected.specs[entry.spec]), ...entry.override });
+      const base = (datasets[entry.spec] ?? expected.specs[entry.spec]) as object;
+      const spec = datasetSpecSchema.parse({ ...structuredClone(base), ...entry.override });
       const bytes = readFileSync(join(entry.generated ? generatedDir : corpusDir, entry.file));
       const run = (extra: object) => validateStream((async function* () { yield bytes; })(), spec, { fileName: entry.file, dataset: entry.spec, ...extra });
       const [inMemory, onDisk] = [await run({}), await run({ keysInMemory: 0, spillDirectory: scratch })];
