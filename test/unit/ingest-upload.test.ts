@@ -1,4 +1,4 @@
-import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArrivalMetadataError } from '#ingest/errors';
 import { type IngestDeps, ingestUpload } from '#ingest/ingest-upload';
@@ -262,6 +262,19 @@ describe('ingestUpload: rejection', () => {
     expect(outcome.kind).toBe('rejected');
     expect((await allUploads(store))[0]?.reason).toMatch(reason);
     expect(s3.commandCalls(CopyObjectCommand)).toHaveLength(1);
+  });
+
+  it('rejects a transfer reported as broken off, asking for the file again, without validating it', async () => {
+    // Prepare
+    const message = { ...messageFrom('object-created-put', 'sftp/alice/readings/day.csv'), failed: true };
+
+    // Act
+    const outcome = await ingestUpload(message, deps());
+
+    // Assess
+    expect(outcome.kind).toBe('rejected');
+    expect((await allUploads(store))[0]?.reason).toMatch(/transfer stopped before the whole file arrived.*send the file again/);
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
   });
 
   it('URL-encodes the copy source of a key with spaces and non-ASCII characters', async () => {
