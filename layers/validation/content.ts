@@ -133,7 +133,44 @@ export class TextPrelude implements ContentReader {
   }
 }
 
-/** Whether `buf[start, end)` is valid UTF-8. */
+/** Below this length a range is checked in JS: making a view for the native check costs more. */
+const NATIVE_UTF8_FROM = 64;
+
+/**
+ * Whether `buf[start, end)` is well-formed UTF-8 (Unicode table 3-7: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), as node's `isUtf8` says.
+ */
 export function isUtf8Range(buf: Uint8Array, start: number, end: number): boolean {
-  return isUtf8(buf.subarray(start, end));
+  if (end - start >= NATIVE_UTF8_FROM) return isUtf8(buf.subarray(start, end));
+  let pos = start;
+  while (pos < end) {
+    const c = buf[pos]!;
+    if (c < 0x80) {
+      pos++;
+      continue;
+    }
+    let length: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) length = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+      length = 3;
+      if (c === 0xe0) low = 0xa0;
+      else if (c === 0xed) high = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      length = 4;
+      if (c === 0xf0) low = 0x90;
+      else if (c === 0xf4) high = 0x8f;
+    } else return false;
+    if (pos + length > end) return false;
+    // Only the second byte has a narrower range; the others are plain continuation bytes.
+    const second = buf[pos + 1]!;
+    if (second < low || second > high) return false;
+    for (let i = 2; i < length; i++) {
+      const next = buf[pos + i]!;
+      if (next < 0x80 || next > 0xbf) return false;
+    }
+    pos += length;
+  }
+  return true;
 }

@@ -200,7 +200,9 @@ export class CsvReader implements ContentReader, CsvSink {
     const end = record.ends[field]!;
     const fieldFlags = record.flags[field]!;
     const name = this.headerNames[field]!;
-    const where = this.phrasing.where(row, line, name);
+    // Only the issues kept as examples need the words; most cells that come here are fine.
+    const phrasing = this.phrasing;
+    const where = (): string => phrasing.where(row, line, name);
     const fail = (): false => {
       if (column >= 0) this.checker.brokenCell(column);
       return false;
@@ -210,7 +212,7 @@ export class CsvReader implements ContentReader, CsvSink {
         row,
         line,
         value: displayBytes(buf, start, end),
-        message: `${where}the value is ${format(end - start)} long, longer than the largest value accepted (${format(this.maxFieldBytes)}). Shorten it, or check that the column is the right one.`,
+        message: `${where()}the value is ${format(end - start)} long, longer than the largest value accepted (${format(this.maxFieldBytes)}). Shorten it, or check that the column is the right one.`,
       }));
       return fail();
     }
@@ -219,7 +221,7 @@ export class CsvReader implements ContentReader, CsvSink {
         row,
         line,
         value: displayBytes(buf, start, end),
-        message: `${where}the value contains a NUL character (shown as \\x00), which text never holds. Remove it; if many cells have one, the file is damaged or not a text file.`,
+        message: `${where()}the value contains a NUL character (shown as \\x00), which text never holds. Remove it; if many cells have one, the file is damaged or not a text file.`,
       }));
       return fail();
     }
@@ -228,7 +230,7 @@ export class CsvReader implements ContentReader, CsvSink {
         row,
         line,
         value: displayBytes(buf, start, end),
-        message: `${where}the value has characters that are not UTF-8 text (shown as \\x.. codes). Save the file as UTF-8 (in Excel: "CSV UTF-8") and send it again.`,
+        message: `${where()}the value has characters that are not UTF-8 text (shown as \\x.. codes). Save the file as UTF-8 (in Excel: "CSV UTF-8") and send it again.`,
       }));
       return fail();
     }
@@ -238,7 +240,7 @@ export class CsvReader implements ContentReader, CsvSink {
         row,
         line,
         value: displayBytes(buf, start, end),
-        message: `${where}the value has a quote (${q}) that is not where quotes may be: a value with a quote inside must be written in quotes with the inner quote doubled, as in ${q}5${q}${q} pipe${q}. Correct the quoting of this value.`,
+        message: `${where()}the value has a quote (${q}) that is not where quotes may be: a value with a quote inside must be written in quotes with the inner quote doubled, as in ${q}5${q}${q} pipe${q}. Correct the quoting of this value.`,
       }));
       return fail();
     }

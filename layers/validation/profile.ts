@@ -56,11 +56,13 @@ export class ColumnProfiler {
   values = 0;
   private minNumber = Infinity;
   private maxNumber = -Infinity;
-  /** For date and timestamp columns: the ordering key and text of the extremes. */
+  /** For date and timestamp columns: the ordering key and bytes of the extremes (text only at the end). */
   private minKey = Infinity;
   private maxKey = -Infinity;
-  private minText: string | undefined;
-  private maxText: string | undefined;
+  private minBytes = new Uint8Array(32);
+  private minLength = -1;
+  private maxBytes = new Uint8Array(32);
+  private maxLength = -1;
   private readonly sketch = new DistinctSketch();
 
   addNull(): void {
@@ -82,18 +84,20 @@ export class ColumnProfiler {
 
   /**
    * A valid date or timestamp, ordered by `key` (days, or seconds with their fraction), written
-   * as `buf[start, end)`. The text is decoded only when the value is a new extreme, so the common
-   * case allocates nothing.
+   * as `buf[start, end)`. A new extreme copies its bytes (a sorted file has one on every row); the
+   * text is made once, for the result.
    */
   addOrdered(key: number, hash: number, buf: Uint8Array, start: number, end: number): void {
     this.addValue(hash);
     if (key < this.minKey) {
       this.minKey = key;
-      this.minText = latin1(buf, start, end);
+      if (this.minBytes.length < end - start) this.minBytes = new Uint8Array(end - start);
+      this.minLength = copyBytes(buf, start, end, this.minBytes);
     }
     if (key > this.maxKey) {
       this.maxKey = key;
-      this.maxText = latin1(buf, start, end);
+      if (this.maxBytes.length < end - start) this.maxBytes = new Uint8Array(end - start);
+      this.maxLength = copyBytes(buf, start, end, this.maxBytes);
     }
   }
 
@@ -103,8 +107,14 @@ export class ColumnProfiler {
       nulls: this.nulls,
       values: this.values,
       ...(numeric ? { min: this.minNumber, max: this.maxNumber } : {}),
-      ...(this.minText !== undefined ? { min: this.minText, max: this.maxText } : {}),
+      ...(this.minLength >= 0 ? { min: latin1(this.minBytes, 0, this.minLength), max: latin1(this.maxBytes, 0, this.maxLength) } : {}),
       distinctEstimate: this.values === 0 ? 0 : this.sketch.estimate(),
     };
   }
+}
+
+/** Copies `buf[start, end)` to the start of `to`; returns the length. */
+function copyBytes(buf: Uint8Array, start: number, end: number, to: Uint8Array): number {
+  for (let i = start; i < end; i++) to[i - start] = buf[i]!;
+  return end - start;
 }

@@ -23,13 +23,32 @@ import {
 interface PreparedColumn {
   readonly spec: ColumnSpec;
   readonly name: string;
+  /** The column type as a small integer (`KIND_*`): the per-cell switch compares numbers, not strings. */
+  readonly kind: number;
   /** Position in the unique key, or -1. */
   readonly keyPosition: number;
   /** Allowed values as UTF-8 bytes, for comparing cells without decoding them. */
-  readonly enumBytes?: readonly Uint8Array[];
-  readonly pattern?: PatternTest;
+  readonly enumBytes: readonly Uint8Array[] | undefined;
+  /** The profile hash of each allowed value, so a cell that matches one is not hashed again. */
+  readonly enumHashes: Uint32Array | undefined;
+  readonly pattern: PatternTest | undefined;
   readonly profiler: ColumnProfiler;
 }
+
+const KIND_STRING = 0;
+const KIND_INTEGER = 1;
+const KIND_NUMBER = 2;
+const KIND_BOOLEAN = 3;
+const KIND_DATE = 4;
+const KIND_TIMESTAMP = 5;
+const KINDS: Record<ColumnSpec['type'], number> = {
+  string: KIND_STRING,
+  integer: KIND_INTEGER,
+  number: KIND_NUMBER,
+  boolean: KIND_BOOLEAN,
+  date: KIND_DATE,
+  timestamp: KIND_TIMESTAMP,
+};
 
 // What a key part of the current row holds.
 const PART_UNSET = 0;
@@ -74,14 +93,20 @@ export class RowChecker {
     keyOptions: UniqueKeysOptions = {},
   ) {
     const keyNames = spec.unique ?? [];
-    this.columns = spec.columns.map((column) => ({
-      spec: column,
-      name: column.name,
-      keyPosition: keyNames.indexOf(column.name),
-      ...(column.enum ? { enumBytes: column.enum.map((value) => textEncoder.encode(value)) } : {}),
-      ...(column.pattern !== undefined ? { pattern: compilePattern(column.pattern) } : {}),
-      profiler: new ColumnProfiler(),
-    }));
+    this.columns = spec.columns.map((column) => {
+      const enumBytes = column.enum?.map((value) => textEncoder.encode(value));
+      return {
+        spec: column,
+        name: column.name,
+        kind: KINDS[column.type],
+        keyPosition: keyNames.indexOf(column.name),
+        // Every column has every field, so that the objects share one shape and the per-cell code sees one.
+        enumBytes,
+        enumHashes: enumBytes && Uint32Array.from(enumBytes, (bytes) => murmur3(bytes, 0, bytes.length)),
+        pattern: column.pattern === undefined ? undefined : compilePattern(column.pattern),
+        profiler: new ColumnProfiler(),
+      };
+    });
     this.keyColumns = keyNames.map((name) => spec.columns.findIndex((column) => column.name === name));
     this.keyIndex = keyNames.length > 0 ? new UniqueKeys(keyOptions) : undefined;
     const parts = keyNames.length;
@@ -234,33 +259,33 @@ export class RowChecker {
     const spec = prepared.spec;
     const parsed = this.parsed;
     let status: ValueStatus;
-    switch (spec.type) {
-      case 'string':
+    switch (prepared.kind) {
+      case KIND_STRING:
         this.checkString(prepared, buf, start, end, nonAscii);
         return;
-      case 'integer':
+      case KIND_INTEGER:
         status = readInteger(buf, start, end, parsed);
         if (status !== 'ok') return this.typeIssue(prepared, 'type.integer', status, buf, start, end);
         this.checkNumber(prepared, parsed.number, buf, start, end);
         return;
-      case 'number':
+      case KIND_NUMBER:
         status = readNumber(buf, start, end, parsed);
         if (status !== 'ok') return this.typeIssue(prepared, status === 'not-finite' ? 'number.not-finite' : 'type.number', status, buf, start, end);
         this.checkNumber(prepared, parsed.number, buf, start, end);
         return;
-      case 'boolean':
+      case KIND_BOOLEAN:
         status = readBoolean(buf, start, end, parsed);
         if (status !== 'ok') return this.typeIssue(prepared, 'type.boolean', status, buf, start, end);
         prepared.profiler.addValue(hashNumber(parsed.number));
         this.setNumberPart(prepared.keyPosition, parsed.number);
         return;
-      case 'date':
+      case KIND_DATE:
         status = readDate(buf, start, end, parsed);
         if (status !== 'ok') return this.typeIssue(prepared, status === 'calendar' ? 'date.calendar' : 'type.date', status, buf, start, end);
         prepared.profiler.addOrdered(parsed.number, hashNumber(parsed.number), buf, start, end);
         this.setNumberPart(prepared.keyPosition, parsed.number);
         return;
-      case 'timestamp': {
+      default: {
         status = readTimestamp(buf, start, end, parsed);
         if (status !== 'ok') return this.typeIssue(prepared, status === 'calendar' ? 'date.calendar' : 'type.timestamp', status, buf, start, end);
         const { seconds, nanos } = parsed;
@@ -320,7 +345,8 @@ export class RowChecker {
     const spec = prepared.spec;
     const { row, line } = this;
     let ok = true;
-    if (prepared.enumBytes && !matchesAny(prepared.enumBytes, buf, start, end)) {
+    let enumIndex = -1;
+    if (prepared.enumBytes && (enumIndex = matchIndex(prepared.enumBytes, buf, start, end)) < 0) {
       ok = false;
       this.issues.add('enum', prepared.name, () => {
         const value = displayBytes(buf, start, end);
@@ -350,7 +376,7 @@ export class RowChecker {
       this.breakKey(prepared);
       return;
     }
-    prepared.profiler.addValue(murmur3(buf, start, end));
+    prepared.profiler.addValue(enumIndex >= 0 ? prepared.enumHashes![enumIndex]! : murmur3(buf, start, end));
     const part = prepared.keyPosition;
     if (part >= 0) {
       const length = end - start;
@@ -408,14 +434,16 @@ export class RowChecker {
   }
 }
 
-function matchesAny(candidates: readonly Uint8Array[], buf: Uint8Array, start: number, end: number): boolean {
+/** The index of the candidate equal to `buf[start, end)`, or -1. */
+function matchIndex(candidates: readonly Uint8Array[], buf: Uint8Array, start: number, end: number): number {
   const length = end - start;
-  outer: for (const candidate of candidates) {
+  outer: for (let c = 0; c < candidates.length; c++) {
+    const candidate = candidates[c]!;
     if (candidate.length !== length) continue;
     for (let i = 0; i < length; i++) if (candidate[i] !== buf[start + i]) continue outer;
-    return true;
+    return c;
   }
-  return false;
+  return -1;
 }
 
 /** An instant as ISO 8601 in UTC, with the fraction it has (up to nanoseconds). */
