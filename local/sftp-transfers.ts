@@ -94,14 +94,13 @@ export class StreamingUpload {
       if (this.#early.has(offset) || this.#earlyBytes + data.length > this.#maxEarlyBytes) {
         throw new WriteOrderError(`a write at byte ${offset} is too far ahead of byte ${this.#next}`);
       }
-      // Copied: ssh2 may reuse the buffer of the packet it came in.
-      const taken = new Promise<void>((resolve) => this.#early.set(offset, { data: Buffer.from(data), taken: resolve }));
+      const taken = new Promise<void>((resolve) => this.#early.set(offset, { data, taken: resolve }));
       this.#earlyBytes += data.length;
       await Promise.race([taken, this.#failed]);
       return this.#room();
     }
-    // Copied: ssh2 may reuse the buffer of the packet it came in.
-    this.#push(Buffer.from(data));
+    // Not copied: ssh2 hands each SFTP packet over in a buffer of its own and never reuses it.
+    this.#push(data);
     for (let waiting = this.#early.get(this.#next); waiting; waiting = this.#early.get(this.#next)) {
       this.#early.delete(this.#next);
       this.#earlyBytes -= waiting.data.length;
