@@ -13,6 +13,13 @@ import { bareEtag, type IngestMessage } from './messages.ts';
 export const ORIGINAL_KEY_METADATA = 'original-key';
 
 /**
+ * User-metadata name (`x-amz-meta-transfer-failed`) the local SFTP server puts on the arrival copy
+ * of a transfer that did not finish (the client went away mid-file): such a file is kept and
+ * announced, and ingest rejects it as interrupted rather than validate half a file.
+ */
+export const TRANSFER_FAILED_METADATA = 'transfer-failed';
+
+/**
  * The metadata value for a key. Metadata travels in HTTP headers, which cannot hold every
  * character a key may have, so the key is URI-encoded (plain ASCII keys stay as they are).
  */
@@ -43,6 +50,8 @@ export interface Arrival {
   readonly versionId?: string;
   readonly etag?: string;
   readonly size?: number;
+  /** The transfer that wrote it did not finish (see {@link TRANSFER_FAILED_METADATA}). */
+  readonly interrupted?: boolean;
 }
 
 /**
@@ -69,5 +78,6 @@ export async function resolveArrival(s3: S3Client, message: IngestMessage): Prom
     versionId: message.versionId ?? head.VersionId,
     etag: message.etag ?? bareEtag(head.ETag),
     size: message.size ?? head.ContentLength,
+    ...(head.Metadata?.[TRANSFER_FAILED_METADATA] ? { interrupted: true } : {}),
   };
 }

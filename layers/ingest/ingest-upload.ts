@@ -97,8 +97,9 @@ export async function ingestUpload(message: IngestMessage, deps: IngestDeps, del
     logger.info('not ingesting a file whose name marks it as unfinished or ours', { key: arrival.key, why: parsed.why });
     return { kind: 'skipped', key: arrival.key, why: parsed.why };
   }
-  // A transfer the SFTP server reports as broken off is not the file the sender meant to send.
-  const rejection = message.failed ? INTERRUPTED_REASON : rejectionReason(parsed, deps.config);
+  // A transfer reported as broken off (Transfer Family's upload-failed event, the local SFTP
+  // server's arrival metadata) is not the file the sender meant to send.
+  const rejection = message.failed || arrival.interrupted ? INTERRUPTED_REASON : rejectionReason(parsed, deps.config);
 
   const uploadId = (deps.newId ?? ulid)();
   let upload: UploadRecord;

@@ -339,6 +339,20 @@ describe('ingestUpload: local arrivals', () => {
     expect(s3.commandCalls(CopyObjectCommand)[0]?.args[0].input.CopySource).toBe('symbiont-dev-landing/_arrivals/01JHB3T7V8W9X0Y1Z2A3B4C5D6');
   });
 
+  it('rejects an arrival the SFTP server marked as an interrupted transfer, without validating it', async () => {
+    // Prepare
+    const message = messageFrom('local-arrival');
+    s3.on(HeadObjectCommand).resolves({ Metadata: { 'original-key': 'sftp/alice/readings/day.csv', 'transfer-failed': 'interrupted' } });
+
+    // Act
+    const outcome = await ingestUpload(message, deps());
+
+    // Assess
+    expect(outcome.kind === 'rejected' && outcome.upload.reason).toMatch(/transfer stopped before the whole file arrived/);
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(CopyObjectCommand)[0]?.args[0].input.Key).toMatch(/^rejected\/[0-9A-Z]{26}\/day\.csv$/);
+  });
+
   it('fails, naming the metadata, on an arrival copy that does not say where it came from', async () => {
     // Prepare
     const message = messageFrom('local-arrival');
