@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ContentReader } from './content.ts';
 import { InputReadError } from './errors.ts';
+import { inflateOffThread } from './inflate-worker.ts';
 import type { IssueCollector, Rule } from './issues.ts';
 
 /** Why a file is not processable as sent (DESIGN.md "rejected"), as opposed to invalid. */
@@ -21,6 +22,8 @@ export interface InputLimits {
   readonly declaredBytes?: number;
   /** "the dataset "readings"", for the messages. */
   readonly datasetName: string;
+  /** Inflate gzip input on a worker thread ({@link inflateOffThread}) instead of this one. */
+  readonly inflateOffThread?: boolean;
 }
 
 /** What reading the input found, besides what the content reader found. */
@@ -128,7 +131,6 @@ async function inflate(
   issues: IssueCollector,
   reject: (rejection: Rejection) => void,
 ): Promise<void> {
-  const gunzip = createGunzip();
   // Stopping the pipeline from inside surfaces as an AbortError, not as the error thrown; remember why.
   let stopped = false;
   const stop = (rejection: Rejection): never => {
@@ -136,17 +138,22 @@ async function inflate(
     stopped = true;
     throw new StopReading();
   };
+  const take = (chunk: Uint8Array): void => {
+    summary.uncompressedBytes += chunk.length;
+    if (summary.uncompressedBytes > limits.maxBytes) stop(tooLarge(limits, 'unpacks to more than'));
+    // The announced size is the whole file; without it, what was read so far is all we know.
+    const basis = Math.max(limits.declaredBytes ?? 0, summary.bytes + READ_AHEAD_SLACK);
+    if (summary.uncompressedBytes > limits.maxGzipRatio * basis) stop(bomb(limits));
+    if (!reader.stopped) reader.push(chunk);
+  };
   try {
-    await pipeline(Readable.from(source, { objectMode: false }), gunzip, async (inflated: AsyncIterable<Buffer>) => {
-      for await (const chunk of inflated) {
-        summary.uncompressedBytes += chunk.length;
-        if (summary.uncompressedBytes > limits.maxBytes) stop(tooLarge(limits, 'unpacks to more than'));
-        // The announced size is the whole file; without it, what was read so far is all we know.
-        const basis = Math.max(limits.declaredBytes ?? 0, summary.bytes + READ_AHEAD_SLACK);
-        if (summary.uncompressedBytes > limits.maxGzipRatio * basis) stop(bomb(limits));
-        if (!reader.stopped) reader.push(chunk);
-      }
-    });
+    if (limits.inflateOffThread) {
+      await inflateOffThread(source, take);
+    } else {
+      await pipeline(Readable.from(source, { objectMode: false }), createGunzip(), async (inflated: AsyncIterable<Buffer>) => {
+        for await (const chunk of inflated) take(chunk);
+      });
+    }
   } catch (error) {
     if (stopped || error instanceof StopReading) return;
     if (error instanceof InputReadError) throw error;

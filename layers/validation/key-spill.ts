@@ -53,6 +53,8 @@ const PARTITION_MAX_BYTES = 48 << 20;
 /** Room for the fixed part of an entry: hash (4), row (4), line delta (varint ≤ 5), key length (varint ≤ 5). */
 const ENTRY_OVERHEAD = 18;
 const MAX_LOAD = 0.7;
+/** Entries a bucket of the partition check holds about at most: its table (~64 KB) stays in the CPU cache. */
+const BUCKET_ENTRIES = 4096;
 
 /**
  * The unique-key check in bounded memory. Up to `memoryKeys` distinct keys it is the exact in-memory
@@ -224,6 +226,11 @@ class KeySpill {
   private count = 0;
   private first: Duplicate[] = [];
   private open: PartitionWriter[] = [];
+  // Scratch of the partition check, reused from one partition to the next.
+  private readBuffer = new Uint8Array(0);
+  private offsets = new Int32Array(0);
+  private hashes = new Uint32Array(0);
+  private slots = new Uint32Array(0);
 
   constructor(options: UniqueKeysOptions) {
     this.dir = mkdtempSync(join(options.spillDirectory ?? tmpdir(), 'symbiont-keys-'));
@@ -270,7 +277,7 @@ class KeySpill {
         rmSync(path);
         this.checkLevel(split, level + 1);
       } else if (entries > 1) {
-        this.checkPartition(readWhole(path, bytes), entries);
+        this.checkPartition(this.readWhole(path, bytes), bytes, entries);
       }
       rmSync(path, { force: true });
     }
@@ -311,49 +318,82 @@ class KeySpill {
     }
   }
 
-  /** Finds the rows of one partition that repeat a key of an earlier row. */
-  private checkPartition(buf: Uint8Array, entries: number): void {
+  /**
+   * Finds the rows of one partition that repeat a key of an earlier row. The partition's entries
+   * are first spread, in order, over buckets by the low bits of their hash (two sequential passes),
+   * then each bucket is checked with a table small enough to stay in the CPU cache: one table for
+   * the whole partition would cost a cache miss per key.
+   */
+  private checkPartition(buf: Uint8Array, end: number, entries: number): void {
+    let bucketBits = 0;
+    while (entries > BUCKET_ENTRIES << bucketBits) bucketBits++;
+    const buckets = 1 << bucketBits;
+    const starts = new Int32Array(buckets + 1);
+    for (let pos = 0; pos < end; pos = entryEnd(buf, pos)) starts[(readU32(buf, pos) & (buckets - 1)) + 1]!++;
+    for (let b = 0; b < buckets; b++) starts[b + 1]! += starts[b]!;
+    if (this.offsets.length < entries) {
+      this.offsets = new Int32Array(entries);
+      this.hashes = new Uint32Array(entries);
+    }
+    const { offsets, hashes } = this;
+    const fill = starts.slice(0, buckets);
+    for (let pos = 0; pos < end; pos = entryEnd(buf, pos)) {
+      const hash = readU32(buf, pos);
+      const at = fill[hash & (buckets - 1)]!++;
+      offsets[at] = pos;
+      hashes[at] = hash;
+    }
+    let largest = 0;
+    for (let b = 0; b < buckets; b++) largest = Math.max(largest, starts[b + 1]! - starts[b]!);
     let bits = 4;
-    while (entries > MAX_LOAD * 2 ** bits) bits++;
-    const slots = new Uint32Array(2 << bits);
+    while (largest > MAX_LOAD * 2 ** bits) bits++;
+    if (this.slots.length < 2 << bits) this.slots = new Uint32Array(2 << bits);
+    const slots = this.slots;
     const mask = (1 << bits) - 1;
     const shift = 32 - bits;
-    const end = buf.length;
-    let pos = 0;
-    while (pos < end) {
-      // Decoded inline: this loop runs once per key of the file.
-      const hash = readU32(buf, pos);
-      const row = readU32(buf, pos + 4);
-      let lineDelta = buf[pos + 8]!;
-      let length = buf[pos + 9]!;
-      let at = pos + 10;
-      if (lineDelta >= 0x80 || length >= 0x80) {
-        const entry = decodeEntry(buf, pos, end)!;
-        lineDelta = entry.lineDelta;
-        at = entry.keyStart;
-        length = entry.keyEnd - entry.keyStart;
-      }
-      const keyEnd = at + length;
-      // The high bits of the hash chose the partition; multiplying spreads the others over the table.
-      let slot = Math.imul(hash, 0x9e3779b1) >>> shift;
-      let firstRow = 0;
-      for (;;) {
-        const ref = slots[2 * slot + 1]!;
-        if (ref === 0) break;
-        if (slots[2 * slot] === hash && sameKey(buf, ref - 1, at, keyEnd)) {
-          firstRow = readU32(buf, ref - 1 + 4);
-          break;
+    for (let b = 0; b < buckets; b++) {
+      slots.fill(0, 0, 2 << bits);
+      for (let i = starts[b]!; i < starts[b + 1]!; i++) {
+        const hash = hashes[i]!;
+        // The bucket fixed the low bits of the hash and the partition the high ones; multiplying spreads the rest.
+        let slot = Math.imul(hash, 0x9e3779b1) >>> shift;
+        let first = -1;
+        for (;;) {
+          const ref = slots[2 * slot + 1]!;
+          if (ref === 0) break;
+          if (slots[2 * slot] === hash && sameKey(buf, ref - 1, offsets[i]!)) {
+            first = ref - 1;
+            break;
+          }
+          slot = (slot + 1) & mask;
         }
-        slot = (slot + 1) & mask;
+        if (first < 0) {
+          slots[2 * slot] = hash;
+          slots[2 * slot + 1] = offsets[i]! + 1;
+        } else {
+          const entry = decodeEntry(buf, offsets[i]!, end)!;
+          this.duplicate(entry.row, entry.row + entry.lineDelta, readU32(buf, first + 4), buf, entry.keyStart, entry.keyEnd);
+        }
       }
-      if (firstRow === 0) {
-        slots[2 * slot] = hash;
-        slots[2 * slot + 1] = pos + 1;
-      } else {
-        this.duplicate(row, row + lineDelta, firstRow, buf, at, keyEnd);
-      }
-      pos = keyEnd;
     }
+  }
+
+  /** Reads a partition file into a buffer reused from one partition to the next (no fresh memory to fault in each time). */
+  private readWhole(path: string, bytes: number): Uint8Array {
+    if (this.readBuffer.length < bytes) this.readBuffer = new Uint8Array(Math.max(bytes, this.readBuffer.length * 1.5));
+    const buf = this.readBuffer;
+    const fd = openSync(path, 'r');
+    try {
+      let read = 0;
+      while (read < bytes) {
+        const n = readSync(fd, buf, read, bytes - read, null);
+        if (n === 0) break;
+        read += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return buf;
   }
 
   private duplicate(row: number, line: number, firstRow: number, buf: Uint8Array, start: number, end: number): void {
@@ -415,9 +455,9 @@ function writeU32(buf: Uint8Array, pos: number, value: number): void {
   buf[pos + 3] = (value >>> 24) & 0xff;
 }
 
-/** Whether the key of the entry at `offset` equals `buf[start, end)`. */
-function sameKey(buf: Uint8Array, offset: number, start: number, end: number): boolean {
-  let at = offset + 8;
+/** The offset just past the entry at `pos`. */
+function entryEnd(buf: Uint8Array, pos: number): number {
+  let at = pos + 8;
   while (buf[at++]! >= 0x80);
   let length = 0;
   for (let scale = 1; ; scale *= 0x80) {
@@ -425,9 +465,25 @@ function sameKey(buf: Uint8Array, offset: number, start: number, end: number): b
     length += (byte & 0x7f) * scale;
     if (byte < 0x80) break;
   }
-  if (length !== end - start) return false;
-  for (let i = 0; i < length; i++) if (buf[at + i] !== buf[start + i]) return false;
+  return at + length;
+}
+
+/** Whether the entries at `a` and `b` hold the same key. */
+function sameKey(buf: Uint8Array, a: number, b: number): boolean {
+  const endA = entryEnd(buf, a);
+  const endB = entryEnd(buf, b);
+  const length = endA - keyStart(buf, a);
+  if (length !== endB - keyStart(buf, b)) return false;
+  for (let i = 1; i <= length; i++) if (buf[endA - i] !== buf[endB - i]) return false;
   return true;
+}
+
+/** The offset of the key bytes of the entry at `pos`. */
+function keyStart(buf: Uint8Array, pos: number): number {
+  let at = pos + 8;
+  while (buf[at++]! >= 0x80);
+  while (buf[at++]! >= 0x80);
+  return at;
 }
 
 function writeVarint(buf: Uint8Array, at: number, value: number): number {
@@ -443,20 +499,4 @@ function writeVarint(buf: Uint8Array, at: number, value: number): number {
   }
   buf[pos++] = rest;
   return pos;
-}
-
-function readWhole(path: string, bytes: number): Uint8Array {
-  const buf = new Uint8Array(bytes);
-  const fd = openSync(path, 'r');
-  try {
-    let read = 0;
-    while (read < bytes) {
-      const n = readSync(fd, buf, read, bytes - read, null);
-      if (n === 0) break;
-      read += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return buf;
 }
