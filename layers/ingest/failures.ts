@@ -27,16 +27,14 @@ export function isLastReceive(delivery: Delivery): boolean {
   return (delivery.receiveCount ?? 1) >= delivery.maxReceiveCount;
 }
 
-/** Longest part of an error message kept in the reason. */
-const ERROR_TEXT_MAX = 300;
-
-/** The reason a failed upload shows: what failed, and that nothing is lost and nothing is asked of the sender. */
-export function failureReason(error: unknown, delivery: Delivery): string {
-  const name = error instanceof Error ? error.name : 'Error';
-  const text = error instanceof Error ? error.message : String(error);
-  const message = text.length > ERROR_TEXT_MAX ? `${text.slice(0, ERROR_TEXT_MAX - 1)}…` : text;
+/**
+ * The reason a failed upload shows: that an internal error stopped it, that nothing is lost and
+ * nothing is asked of the sender. Uploaders read it, so it names no bucket, key or service
+ * message: the error itself goes to the log, under the upload id.
+ */
+export function failureReason(delivery: Delivery): string {
   return (
-    `processing failed on all ${delivery.receiveCount ?? 1} attempts (${name}: ${message}); ` +
+    `processing failed on all ${delivery.receiveCount ?? 1} attempts because of an internal error (details are in the logs under this upload id); ` +
     'the file is kept in landing and the message is in the dead-letter queue, to be redriven once the cause is fixed'
   );
 }
@@ -52,11 +50,11 @@ export interface MarkFailedDeps {
  * the caller must throw. An upload that reached an outcome meanwhile keeps it.
  */
 export async function markFailed(deps: MarkFailedDeps, upload: UploadRecord, error: unknown, delivery: Delivery): Promise<void> {
-  const reason = failureReason(error, delivery);
+  const reason = failureReason(delivery);
   const at = deps.now().toISOString();
   try {
     const failed = await deps.store.setUploadStatus(upload.uploadId, { from: ['received', 'validating'], to: 'failed', reason, at });
-    logger.error('upload failed on its last attempt; its message goes to the dead-letter queue', { key: failed.key, reason });
+    logger.error('upload failed on its last attempt; its message goes to the dead-letter queue', { key: failed.key, error: error as Error });
   } catch (markError) {
     if (markError instanceof StatusConflictError) {
       logger.warn('upload reached an outcome before it could be marked failed; it keeps it', { error: markError });

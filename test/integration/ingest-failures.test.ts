@@ -43,7 +43,7 @@ describe('an upload that fails on every receive', () => {
   it('is marked failed with the reason after maxReceiveCount receives, and its message is in the DLQ', () => {
     // Assess
     expect(failed.status).toBe('failed');
-    expect(failed.reason).toMatch(/^processing failed on all 5 attempts \(OriginalCopyError: could not copy /);
+    expect(failed.reason).toMatch(/^processing failed on all 5 attempts because of an internal error/);
     expect(messagesInDlq).toBe('1');
     const failures = ctx.batches.filter((batch) => batch.failedIds.length > 0);
     expect(failures).toHaveLength(ctx.runtime.endpoints.queues.ingest.maxReceiveCount);
