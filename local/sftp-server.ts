@@ -87,9 +87,10 @@ export function createSftpServer(options: SftpServerOptions): LocalSftpServer {
       client.on('close', () => clients.delete(client));
       client.on('authentication', (ctx) => {
         void authenticate(ctx).then(
-          (accepted) => {
-            if (accepted) {
-              account = accepted;
+          (decision) => {
+            if (decision) {
+              // Only a verified signature logs in; an unsigned query just hears that the key would do.
+              if (decision.authenticated) account = decision.account;
               return ctx.accept();
             }
             if (ctx.method !== 'none') failures += 1;
@@ -121,7 +122,7 @@ export function createSftpServer(options: SftpServerOptions): LocalSftpServer {
         });
       });
 
-      async function authenticate(ctx: AuthContext): Promise<SftpAccount | undefined> {
+      async function authenticate(ctx: AuthContext): Promise<{ account: SftpAccount; authenticated: boolean } | undefined> {
         if (ctx.method === 'none') return undefined;
         const refused = (why: string) => {
           logger.warn('SFTP login refused', { user: printable(ctx.username), method: ctx.method, ip, why });
@@ -133,8 +134,7 @@ export function createSftpServer(options: SftpServerOptions): LocalSftpServer {
         const signature = ctx.signature && ctx.blob ? { blob: ctx.blob, signature: ctx.signature, hashAlgo: ctx.hashAlgo } : undefined;
         const decision = checkPublicKey(found, ctx.key, signature);
         if (decision.kind === 'refused') return refused(decision.why);
-        // Without a signature the client only asks whether the key would do; accepting says so (it then signs).
-        return found;
+        return { account: found, authenticated: decision.kind === 'authenticated' };
       }
     },
   );
