@@ -25,6 +25,11 @@ interface PreparedColumn {
   readonly name: string;
   /** The column type as a small integer (`KIND_*`): the per-cell switch compares numbers, not strings. */
   readonly kind: number;
+  /** The bounds as numbers (±Infinity when absent): the spec objects differ in shape, these do not. */
+  readonly min: number;
+  readonly max: number;
+  readonly maxLength: number;
+  readonly nullable: boolean;
   /** Position in the unique key, or -1. */
   readonly keyPosition: number;
   /** Allowed values as UTF-8 bytes, for comparing cells without decoding them. */
@@ -99,6 +104,10 @@ export class RowChecker {
         spec: column,
         name: column.name,
         kind: KINDS[column.type],
+        min: column.min ?? -Infinity,
+        max: column.max ?? Infinity,
+        maxLength: column.maxLength ?? Infinity,
+        nullable: column.nullable,
         keyPosition: keyNames.indexOf(column.name),
         // Every column has every field, so that the objects share one shape and the per-cell code sees one.
         enumBytes,
@@ -228,7 +237,7 @@ export class RowChecker {
     const prepared = this.columns[column]!;
     prepared.profiler.addNull();
     this.setPart(prepared.keyPosition, PART_NULL);
-    if (!prepared.spec.nullable) {
+    if (!prepared.nullable) {
       const { row, line } = this;
       this.breakKey(prepared);
       this.issues.add('required', prepared.name, () => ({
@@ -360,9 +369,10 @@ export class RowChecker {
         return { row, line, value, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.patternMessage(spec, value)}` };
       });
     }
-    if (spec.maxLength !== undefined) {
+    // Code points never outnumber bytes: only a value with more bytes than the limit needs counting.
+    if (end - start > prepared.maxLength) {
       const length = nonAscii ? codePointLength(buf, start, end) : end - start;
-      if (length > spec.maxLength) {
+      if (length > prepared.maxLength) {
         ok = false;
         this.issues.add('maxLength', prepared.name, () => ({
           row,
@@ -389,9 +399,9 @@ export class RowChecker {
   }
 
   private checkNumber(prepared: PreparedColumn, value: number, buf: Uint8Array, start: number, end: number): void {
-    const spec = prepared.spec;
-    const side = spec.min !== undefined && value < spec.min ? 'min' : spec.max !== undefined && value > spec.max ? 'max' : undefined;
-    if (side !== undefined) {
+    if (value < prepared.min || value > prepared.max) {
+      const spec = prepared.spec;
+      const side = value < prepared.min ? 'min' : 'max';
       const { row, line } = this;
       this.breakKey(prepared);
       this.issues.add(side === 'min' ? 'range.min' : 'range.max', prepared.name, () => {

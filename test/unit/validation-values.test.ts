@@ -52,6 +52,25 @@ describe('number values', () => {
     expect(values).toEqual(texts.map(Number));
   });
 
+  it('reads random short decimals exactly as the engine does', () => {
+    let seed = 17;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const digits = (n: number): string => Array.from({ length: n }, () => String(random(10))).join('');
+    const texts = Array.from({ length: 5000 }, () => `${['', '-', '+'][random(3)]}${digits(random(10))}${random(2) ? `.${digits(random(10))}` : ''}`).filter((text) => /\d/.test(text));
+
+    const mismatches = texts.filter((text) => {
+      const { status, value } = read(readNumber, text);
+      const expected = Number(text) === 0 ? 0 : Number(text);
+      return status !== 'ok' || !Object.is(value.number, expected);
+    });
+
+    expect(texts.length).toBeGreaterThan(4000);
+    expect(mismatches).toEqual([]);
+  });
+
   it('reads -0 as 0, so keys and the profile see one zero', () => {
     const { value } = read(readNumber, '-0.0');
 
