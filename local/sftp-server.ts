@@ -1,5 +1,6 @@
 import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import ssh2, { type AuthContext, type Connection, type SFTPWrapper, type Server } from 'ssh2';
+import { TRANSFER_FAILED_METADATA } from '#ingest/arrivals';
 import { neverIngested } from '#ingest/landing-keys';
 import { log as logger } from './log.ts';
 import type { AnnouncedArrival, LandingArrival } from './s3-bridge.ts';
@@ -27,9 +28,7 @@ import { ObjectReader, StreamingUpload, WriteOrderError } from './sftp-transfers
 const { Server: SshServer, utils } = ssh2;
 const { STATUS_CODE, OPEN_MODE } = utils.sftp;
 
-/** User metadata (`x-amz-meta-transfer-failed`) of an arrival copy whose transfer did not finish. */
-export const TRANSFER_FAILED_METADATA = 'transfer-failed';
-/** Its value when the connection ended before the client closed the file. */
+/** The {@link TRANSFER_FAILED_METADATA} value when the connection ended before the client closed the file. */
 export const TRANSFER_INTERRUPTED = 'interrupted';
 
 /** Failed authentication attempts a connection may make before it is dropped (OpenSSH's MaxAuthTries). */
