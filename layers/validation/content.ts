@@ -6,6 +6,7 @@ import { displayBytes, type IssueCollector } from './issues.ts';
  * chunks of any size and reports what it finds to the issue collector.
  */
 export interface ContentReader {
+  /** The next chunk; it is valid only during the call (its memory may be reused), so keep a copy of what must outlive it. */
   push(chunk: Uint8Array): void;
   /** The content is complete. */
   end(): void;
@@ -88,7 +89,8 @@ export class TextPrelude implements ContentReader {
       this.reader.push(chunk);
       return;
     }
-    this.head.push(chunk);
+    // A copy: the chunk's memory may be reused once this call returns (and the head is small).
+    this.head.push(chunk.slice());
     this.headLength += chunk.length;
     if (this.headLength >= SNIFF_BYTES) this.start();
   }

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 
 /** Compressed bytes sent to the worker and not yet taken by the inflater: bounds the read-ahead. */
-const INPUT_IN_FLIGHT = 2 << 20;
+const INPUT_IN_FLIGHT = 1 << 20;
 /** Inflated bytes handed back and not yet checked: bounds what waits in memory. */
-const OUTPUT_IN_FLIGHT = 8 << 20;
+const OUTPUT_IN_FLIGHT = 4 << 20;
 
 /**
  * The worker's code, as text: evaluated by the worker itself, so the function bundle needs no
@@ -13,12 +13,15 @@ const OUTPUT_IN_FLIGHT = 8 << 20;
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createGunzip } = require('node:zlib');
-const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+const gunzip = createGunzip({ chunkSize: 128 * 1024 });
 let unacknowledged = 0;
 let paused = false;
+// Buffers the main thread has checked and handed back: reused, so memory does not churn.
+const spare = [];
 gunzip.on('data', (out) => {
   // zlib hands out views of a buffer it reuses: copy into memory of its own before transferring.
-  const chunk = new Uint8Array(out.length);
+  const memory = spare.length > 0 && spare[spare.length - 1].byteLength >= out.length ? spare.pop() : new ArrayBuffer(Math.max(out.length, 128 * 1024));
+  const chunk = new Uint8Array(memory, 0, out.length);
   chunk.set(out);
   unacknowledged += chunk.length;
   parentPort.postMessage({ type: 'data', chunk }, [chunk.buffer]);
@@ -37,6 +40,7 @@ parentPort.on('message', (message) => {
     gunzip.end();
   } else if (message.type === 'ack') {
     unacknowledged -= message.length;
+    if (spare.length < 64) spare.push(message.memory);
     if (paused && unacknowledged <= ${OUTPUT_IN_FLIGHT / 2}) {
       paused = false;
       gunzip.resume();
@@ -59,7 +63,7 @@ export class InflateError extends Error {
 /**
  * Inflates gzip `source` on a worker thread and calls `take` with each inflated chunk, in order,
  * on this thread: unpacking (~300 MB/s on one core) then overlaps with checking instead of adding
- * to it. Memory stays bounded both ways (2 MB of compressed read-ahead, 8 MB of inflated output
+ * to it. Memory stays bounded both ways (1 MB of compressed read-ahead, 4 MB of inflated output
  * waiting). An exception thrown by `take` or by reading `source` stops the worker and is rethrown;
  * a damaged stream rejects with an {@link InflateError} carrying zlib's code.
  */
@@ -116,7 +120,8 @@ export async function inflateOffThread(source: AsyncIterable<Uint8Array>, take: 
       while (waiting.length > 0 && (failure === undefined || failure instanceof InflateError)) {
         const chunk = waiting.shift()!;
         take(chunk);
-        worker.postMessage({ type: 'ack', length: chunk.length });
+        // Readers keep nothing of a chunk past the call: its memory goes back to the worker for the next one.
+        worker.postMessage({ type: 'ack', length: chunk.length, memory: chunk.buffer }, [chunk.buffer as ArrayBuffer]);
       }
       if (failure !== undefined) throw failure;
       if (ended && fed) return;
