@@ -1,6 +1,7 @@
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { landing } from '#shared/resources';
-import { ArrivalMetadataError } from './errors.ts';
+import { ArrivalMetadataError, ArrivalNotFoundError } from './errors.ts';
+import { neverIngested } from './landing-keys.ts';
 import { bareEtag, type IngestMessage } from './messages.ts';
 
 /**
@@ -52,6 +53,11 @@ export interface Arrival {
   readonly size?: number;
   /** The transfer that wrote it did not finish (see {@link TRANSFER_FAILED_METADATA}). */
   readonly interrupted?: boolean;
+  /**
+   * A Transfer Family event named a key that no longer holds an object (renamed or deleted before
+   * it was ingested; an interrupted upload that left nothing): there is nothing to ingest.
+   */
+  readonly gone?: boolean;
 }
 
 /**
@@ -59,6 +65,7 @@ export interface Arrival {
  * (and the size and ETag when the message lacks them); for any other key, the message says it all.
  */
 export async function resolveArrival(s3: S3Client, message: IngestMessage): Promise<Arrival> {
+  if (message.source === 'transfer' && message.versionId === undefined) return resolveTransferObject(s3, message);
   if (!isArrivalKey(message.key)) {
     return { key: message.key, versionId: message.versionId, etag: message.etag, size: message.size };
   }
@@ -80,4 +87,60 @@ export async function resolveArrival(s3: S3Client, message: IngestMessage): Prom
     size: message.size ?? head.ContentLength,
     ...(head.Metadata?.[TRANSFER_FAILED_METADATA] ? { interrupted: true } : {}),
   };
+}
+
+/** Versions of one key read at most while looking for the one an event's ETag names. */
+const MAX_VERSION_PAGES = 5;
+
+/**
+ * Resolves the object a Transfer Family event announces (DESIGN.md "Storage"): the events carry no
+ * version id, so HeadObject reads the current version, and the ETag an upload event carries
+ * confirms it is the uploaded one. When a newer file has since been sent under the same name, the
+ * version with that ETag is looked up among the key's versions, so the upload is ingested as sent
+ * and the newer file by its own event. A name that is never ingested is not looked up at all (a
+ * `.filepart` is usually renamed away by then).
+ */
+async function resolveTransferObject(s3: S3Client, message: IngestMessage): Promise<Arrival> {
+  const bare: Arrival = { key: message.key, etag: message.etag, size: message.size };
+  if (neverIngested(message.key) !== undefined) return bare;
+  let head;
+  try {
+    head = await s3.send(new HeadObjectCommand({ Bucket: message.bucket, Key: message.key }));
+  } catch (error) {
+    if (isNotFound(error)) return { ...bare, gone: true };
+    throw error;
+  }
+  const etag = bareEtag(head.ETag);
+  if (message.etag === undefined || etag === message.etag) {
+    return { key: message.key, versionId: head.VersionId, etag: etag ?? message.etag, size: message.size ?? head.ContentLength };
+  }
+  const version = await findVersionByEtag(s3, message.bucket, message.key, message.etag);
+  if (!version) {
+    throw new ArrivalNotFoundError(`no version of ${message.key} has the ETag ${message.etag} the upload event names`, {
+      bucket: message.bucket,
+      key: message.key,
+      etag: message.etag,
+    });
+  }
+  return { key: message.key, versionId: version.versionId, etag: message.etag, size: message.size ?? version.size };
+}
+
+async function findVersionByEtag(s3: S3Client, bucket: string, key: string, etag: string): Promise<{ versionId: string; size?: number } | undefined> {
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (let page = 0; page < MAX_VERSION_PAGES; page++) {
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+    // Newest first: the latest version with this ETag is the upload the event reports.
+    const found = listed.Versions?.find((v) => v.Key === key && v.VersionId !== undefined && bareEtag(v.ETag) === etag);
+    if (found) return { versionId: found.VersionId!, size: found.Size };
+    if (!listed.IsTruncated) return undefined;
+    keyMarker = listed.NextKeyMarker;
+    versionIdMarker = listed.NextVersionIdMarker;
+  }
+  return undefined;
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
 }

@@ -17,3 +17,11 @@ export class InvalidIngestMessageError extends IngestError {
 export class ArrivalMetadataError extends IngestError {
   override name = 'ArrivalMetadataError';
 }
+
+/**
+ * A Transfer Family upload whose object version cannot be found: the event's ETag matches neither
+ * the current object nor any version of its key. Retried, then kept in the DLQ to be looked at.
+ */
+export class ArrivalNotFoundError extends IngestError {
+  override name = 'ArrivalNotFoundError';
+}

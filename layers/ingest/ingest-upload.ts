@@ -92,6 +92,10 @@ const DEFAULT_BUSY_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000] as const;
 export async function ingestUpload(message: IngestMessage, deps: IngestDeps, delivery: IngestDelivery = {}): Promise<IngestOutcome> {
   const now = deps.now ?? (() => new Date());
   const arrival = await resolveArrival(deps.s3, message);
+  if (arrival.gone) {
+    logger.info('not ingesting a file that is no longer in landing', { key: arrival.key, messageId: message.messageId });
+    return { kind: 'skipped', key: arrival.key, why: 'the file is no longer in landing (renamed or deleted before it was ingested)' };
+  }
   const parsed = parseLandingKey(arrival.key, message.source === 'transfer' ? 'sftp' : 'api');
   if (parsed.kind === 'skip') {
     logger.info('not ingesting a file whose name marks it as unfinished or ours', { key: arrival.key, why: parsed.why });
