@@ -3,6 +3,7 @@ import { createDocumentClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { env as envNames } from '#shared/resources';
 import { claimMessage, getMessageClaim, type MessageClaim } from './claims.ts';
+import { createSftpUser, deleteSftpUser, getSftpUser, listSftpUsers, replaceSftpUserKeys, type SftpUserRecord, type StoredSftpKey } from './sftp-users.ts';
 import { Table } from './table.ts';
 import {
   createUpload,
@@ -69,6 +70,16 @@ export interface Store {
   reserveVersion(claim: ContentClaim, draft: VersionDraft): Promise<VersionRecord>;
   /** Marks a reserved version published once its object is stored; repeatable. */
   completeVersion(version: Pick<VersionRecord, 'dataset' | 'version' | 'sha256'>, at?: Date): Promise<VersionRecord>;
+  /** Records a run-time SFTP user; a name already taken is an `AlreadyExistsError`. */
+  createSftpUser(record: SftpUserRecord): Promise<SftpUserRecord>;
+  /** A run-time SFTP user, or `undefined`. */
+  getSftpUser(name: string): Promise<SftpUserRecord | undefined>;
+  /** Every run-time SFTP user, by name. */
+  listSftpUsers(): Promise<SftpUserRecord[]>;
+  /** Replaces a run-time SFTP user's keys, guarded by the revision the caller read. */
+  replaceSftpUserKeys(name: string, change: { revision: number; keys: readonly StoredSftpKey[]; at: string }): Promise<SftpUserRecord>;
+  /** Deletes a run-time SFTP user; `false` when there was none. */
+  deleteSftpUser(name: string): Promise<boolean>;
 }
 
 export interface StoreProps {
@@ -96,6 +107,11 @@ export function createStore({ client, tableName }: StoreProps): Store {
     claimContent: (request) => claimContent(table, request),
     reserveVersion: (claim, draft) => reserveVersion(table, claim, draft),
     completeVersion: (version, at) => completeVersion(table, version, at),
+    createSftpUser: (record) => createSftpUser(table, record),
+    getSftpUser: (name) => getSftpUser(table, name),
+    listSftpUsers: () => listSftpUsers(table),
+    replaceSftpUserKeys: (name, change) => replaceSftpUserKeys(table, name, change),
+    deleteSftpUser: (name) => deleteSftpUser(table, name),
   };
 }
 
@@ -111,6 +127,7 @@ export { ConditionFailed, Table } from './table.ts';
 export type { Item, Page, QueryOptions } from './table.ts';
 export type { ListUploadsQuery, ReportExample, StatusChange, UploadPage, UploadRecord, UploadReport, UploadSource, UploadStatus } from './uploads.ts';
 export type { MessageClaim } from './claims.ts';
+export type { SftpUserRecord, StoredSftpKey } from './sftp-users.ts';
 export type {
   ClaimContentRequest,
   ColumnProfile,
