@@ -53,6 +53,10 @@ export const env = {
   ingestQueueUrl: 'INGEST_QUEUE_URL',
   /** IAM role name → app role (JSON), for the API's IAM authenticator. */
   roleMap: 'ROLE_MAP',
+  /** The Transfer Family server run-time SFTP users are added to (set only when `sftp.enabled`). */
+  sftpServerId: 'SFTP_SERVER_ID',
+  /** The one IAM role run-time SFTP users get; their session policy scopes it to their folder. */
+  sftpUserRoleArn: 'SFTP_USER_ROLE_ARN',
 } as const;
 
 /** Names of the local resources (in AWS, CloudFormation names them). */
