@@ -5,7 +5,8 @@
  * (bench/validation.ts bundles this file with esbuild and runs the bundle with node, as a Lambda
  * function runs; `tsx` would add its own ~35 MB to every peak RSS).
  *
- * Engines: `symbiont` (validateStream reading the file as a stream, gzip or not), `gunzip` (only
+ * Engines: `symbiont` (validateStream reading the file as a stream, gzip or not),
+ * `symbiont-gunzip-here` (the same with gzip inflated on the main thread), `gunzip` (only
  * inflating the file: the floor for gzip input), `csv-parse` (what a team would write first:
  * csv-parse into zod with a `Set` of keys), and `duckdb` (DuckDB on one thread: a typed
  * `read_csv`, every check as an aggregate and a distinct count of the key).
@@ -52,9 +53,10 @@ function specOf(name: string): DatasetSpec {
   return spec;
 }
 
-async function symbiont(path: string, spec: DatasetSpec): Promise<Run> {
+async function symbiont(path: string, spec: DatasetSpec, inflateOffThread?: boolean): Promise<Run> {
   // The size is announced as S3 announces an object's size to the ingest handler.
-  const report = await validateStream(createReadStream(path, { highWaterMark: 1 << 20 }), spec, { fileName: path, declaredBytes: statSync(path).size });
+  const options = { fileName: path, declaredBytes: statSync(path).size, ...(inflateOffThread === undefined ? {} : { inflateOffThread }) };
+  const report = await validateStream(createReadStream(path, { highWaterMark: 1 << 20 }), spec, options);
   if (!report.valid) process.stderr.write(`${JSON.stringify(report.countsByRule)} ${JSON.stringify(report.examples.slice(0, 3))}\n`);
   return { rows: report.rows, valid: report.valid, label: 'symbiont validateStream' };
 }
@@ -134,7 +136,7 @@ async function duckdb(path: string, spec: DatasetSpec): Promise<Run> {
 
 const [engine, specName, file] = process.argv.slice(2);
 if (!engine || !specName || !file) {
-  process.stderr.write('usage: validation-worker symbiont|gunzip|csv-parse|duckdb readings|mixed <file>\n');
+  process.stderr.write('usage: validation-worker symbiont|symbiont-gunzip-here|gunzip|csv-parse|duckdb readings|mixed <file>\n');
   process.exit(2);
 }
 const spec = specOf(specName);
@@ -142,6 +144,7 @@ const started = performance.now();
 const cpu = process.cpuUsage();
 const run =
   engine === 'symbiont' ? await symbiont(file, spec)
+  : engine === 'symbiont-gunzip-here' ? await symbiont(file, spec, false)
   : engine === 'gunzip' ? await gunzip(file)
   : engine === 'csv-parse' ? await csvParse(file, specName)
   : engine === 'duckdb' ? await duckdb(file, spec)
