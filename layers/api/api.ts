@@ -4,13 +4,15 @@ import type { ApiStore, Route } from './route.ts';
 import { createRouter, type Router } from './router.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { sftpUserRoutes } from './routes/sftp-users.ts';
+import type { SftpUserService } from '../sftp/users.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 
 /**
  * Every route of the HTTP API. A new capability adds its route module here; the router, the
  * OpenAPI document and the stack's API Gateway routes (public or IAM) are all built from this list.
  */
-export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes, ...datasetRoutes];
+export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes, ...datasetRoutes, ...sftpUserRoutes];
 
 /** What the API is built from: the same in Lambda and in the local runtime. */
 export interface CreateApiOptions {
@@ -18,6 +20,8 @@ export interface CreateApiOptions {
   readonly config: SymbiontConfig;
   /** IAM in AWS ({@link iamAuthenticator}), bearer tokens locally ({@link bearerTokenAuthenticator}). */
   readonly authenticator: Authenticator;
+  /** SFTP users at run time: Transfer Family in AWS, the table locally; their routes answer 409 without it. */
+  readonly sftpUsers?: SftpUserService;
   /** @default {@link apiRoutes} */
   readonly routes?: readonly Route[];
 }
@@ -29,7 +33,7 @@ export interface CreateApiOptions {
 export function createApi(options: CreateApiOptions): Router {
   return createRouter({
     routes: options.routes ?? apiRoutes,
-    deps: { store: options.store, config: options.config },
+    deps: { store: options.store, config: options.config, ...(options.sftpUsers ? { sftpUsers: options.sftpUsers } : {}) },
     authenticator: options.authenticator,
   });
 }

@@ -6,6 +6,7 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { SymbiontConfig } from '#config/schema';
+import type { SftpUserService } from '../sftp/users.ts';
 import type { AppRole } from './schemas.ts';
 import type { UploadReader } from './upload-reader.ts';
 import type { VersionReader } from './version-reader.ts';
@@ -47,6 +48,8 @@ export interface ApiDependencies {
   /** The table, seen through the reads and writes the routes need. */
   readonly store: ApiStore;
   readonly config: SymbiontConfig;
+  /** SFTP users at run time; absent where the API is built without them (its routes then answer 409). */
+  readonly sftpUsers?: SftpUserService;
 }
 
 /** The generated OpenAPI 3.1 document (typed through the generator, whose types package is its own). */

@@ -300,3 +300,69 @@ export const datasetSchema = z
   })
   .openapi('Dataset');
 export type Dataset = z.infer<typeof datasetSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// SFTP users (admin only): users of the config are listed; users added at run time are managed.
+
+const sftpUserName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{2,63}$/, 'expected an SFTP user name (3 to 64 lower-case letters, digits, "-" and "_", starting with a letter)');
+const sshPublicKeyLine = z
+  .string()
+  .min(1)
+  .max(16_384)
+  .openapi({ description: 'One OpenSSH public key line (ssh-ed25519, ssh-rsa of 2048 bits or more, ecdsa-sha2-nistp256/384/521).', example: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI… alice@lab' });
+const keyFingerprint = z
+  .string()
+  .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'expected a key fingerprint as ssh-keygen -l prints it (SHA256:…)')
+  .openapi({ example: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' });
+
+/** One public key of an SFTP user: its fingerprint, never the key. */
+export const sftpUserKeySchema = z
+  .object({
+    fingerprint: z.string(),
+    type: z.string().openapi({ example: 'ssh-ed25519' }),
+    comment: z.string().optional(),
+    addedAt: z.string().optional(),
+  })
+  .openapi('SftpUserKey');
+
+/** An SFTP user. */
+export const sftpUserSchema = z
+  .object({
+    name: z.string().openapi({ example: 'alice' }),
+    source: z.enum(['config', 'runtime']).openapi({ description: '`config`: deployed with the stack (changed by a deploy); `runtime`: added through the API.' }),
+    datasets: z.array(z.string()).openapi({ description: 'The dataset folders the user sees and may upload to.' }),
+    keys: z.array(sftpUserKeySchema),
+    keyFiles: z.array(z.string()).optional().openapi({ description: 'Key files of a config user (read at deploy or local start).' }),
+    createdAt: z.string().optional(),
+    createdBy: z.string().optional(),
+  })
+  .openapi('SftpUser');
+export type SftpUser = z.infer<typeof sftpUserSchema>;
+
+/** `GET /sftp-users` answer. */
+export const sftpUserListSchema = z.object({ items: z.array(sftpUserSchema) }).openapi('SftpUserList');
+
+/** `POST /sftp-users` body. */
+export const addSftpUserBodySchema = z
+  .strictObject({
+    name: sftpUserName.openapi({ example: 'erin' }),
+    datasets: z.array(z.string().min(1).max(64)).min(1).max(100).openapi({ example: ['readings'] }),
+    publicKeys: z.array(sshPublicKeyLine).min(1).max(50),
+  })
+  .openapi('AddSftpUser');
+
+/** `POST /sftp-users/{name}/keys` body. */
+export const addSftpKeyBodySchema = z.strictObject({ publicKey: sshPublicKeyLine }).openapi('AddSftpKey');
+
+/** `/sftp-users/{name}` path parameters. */
+export const sftpUserParamsSchema = z.strictObject({
+  name: sftpUserName.openapi({ param: { description: 'The SFTP user name.' }, example: 'erin' }),
+});
+
+/** `DELETE /sftp-users/{name}/keys` query: which key. */
+export const sftpKeyQuerySchema = z.strictObject({ fingerprint: keyFingerprint.openapi({ description: 'The fingerprint of the key to remove.' }) });
+
+/** `DELETE /sftp-users/{name}` answer. */
+export const removedSftpUserSchema = z.object({ name: z.string(), removed: z.literal(true) }).openapi('RemovedSftpUser');

@@ -39,10 +39,10 @@ export interface SftpUserView {
   readonly name: string;
   /** `config`: deployed with the stack; `runtime`: added through the API. */
   readonly source: 'config' | 'runtime';
-  readonly datasets: readonly string[];
-  readonly keys: readonly SftpKeyView[];
+  readonly datasets: string[];
+  readonly keys: SftpKeyView[];
   /** Config users' key files (read by the stack or the local runtime, not by the API). */
-  readonly keyFiles?: readonly string[];
+  readonly keyFiles?: string[];
   readonly createdAt?: string;
   readonly createdBy?: string;
 }
