@@ -66,6 +66,15 @@ export const commitKey = (repository: string, sha: string): Key => ({
 /** A webhook delivery (dedupe; carries the TTL attribute). */
 export const deliveryKey = (deliveryId: string): Key => ({ pk: `DELIVERY#${part(deliveryId, 'delivery id')}`, sk: 'DELIVERY' });
 
+/**
+ * The claim of a request hash by the request that first asked for it: asking for the same
+ * evaluation again finds the request instead of making another (a deliberate rerun counts here).
+ */
+export const requestHashKey = (hash: string): Key => ({ pk: `REQUESTHASH#${part(hash, 'request hash')}`, sk: 'REQUEST' });
+
+/** Sort-key prefix of the commits of a repository (under the repository's partition; evaluation links share it). */
+export const COMMIT_PREFIX = 'COMMIT#';
+
 /** An evaluation request. */
 export const requestKey = (requestId: string): Key => ({ pk: `REQUEST#${part(requestId, 'request id')}`, sk: 'REQUEST' });
 
@@ -110,6 +119,12 @@ export const slotUploadKey = (slotId: string, uploadId: string): Key => ({
   pk: `SLOT#${part(slotId, 'slot id')}`,
   sk: `UPLOAD#${part(uploadId, 'upload id')}`,
 });
+
+/** The partition of a request's evaluation links. */
+export const requestPartition = (requestId: string): string => `REQUEST#${part(requestId, 'request id')}`;
+
+/** The partition of a repository's commits and commit links. */
+export const repositoryPartition = (repository: string): string => `REPO#${part(repository, 'repository')}`;
 
 /** The partition of a slot's upload links. */
 export const slotPartition = (slotId: string): string => `SLOT#${part(slotId, 'slot id')}`;

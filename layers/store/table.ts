@@ -53,6 +53,8 @@ export interface UpdateOptions {
   readonly set?: Item;
   /** Attributes to remove. */
   readonly remove?: readonly string[];
+  /** Numbers to add to counters (a missing counter counts from 0): atomic, unlike a read then a set. */
+  readonly add?: Readonly<Record<string, number>>;
   /** Update only when the stored item matches. The item must exist in any case. */
   readonly where?: Condition;
 }
@@ -208,8 +210,13 @@ export class Table {
       .filter(([, value]) => value !== undefined)
       .map(([attribute, value]) => `${expression.name(attribute)} = ${expression.value(value)}`);
     const removes = (options.remove ?? []).map((attribute) => expression.name(attribute));
-    if (sets.length + removes.length === 0) throw new Error('update needs at least one attribute to set or remove');
-    const clauses = [sets.length > 0 ? `SET ${sets.join(', ')}` : '', removes.length > 0 ? `REMOVE ${removes.join(', ')}` : ''];
+    const adds = Object.entries(options.add ?? {}).map(([attribute, value]) => `${expression.name(attribute)} ${expression.value(value)}`);
+    if (sets.length + removes.length + adds.length === 0) throw new Error('update needs at least one attribute to set, remove or add');
+    const clauses = [
+      sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+      removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+      adds.length > 0 ? `ADD ${adds.join(', ')}` : '',
+    ];
     // Without attribute_exists an UpdateItem on a missing key would create a half item.
     const conditions = [`attribute_exists(${expression.name(layout.partitionKey)})`, ...expression.condition(options.where ?? {})];
     try {
