@@ -178,7 +178,13 @@ export class RowChecker {
     }
     this.issues.keyRow = this.row;
     const firstRow = index.add(key.bytes, key.length, this.row, this.line);
-    if (firstRow === 0) return;
+    if (firstRow !== 0) this.duplicateIssue(firstRow, describeKey);
+  }
+
+  // The issues are reported by methods of their own: a function that creates a closure pays for
+  // the closure's context on every call, even when it creates none, and these run once per cell.
+
+  private duplicateIssue(firstRow: number, describeKey: () => string): void {
     const { row, line } = this;
     this.issues.add('unique', undefined, () => this.duplicateDetail(row, line, firstRow, describeKey()));
   }
@@ -237,16 +243,18 @@ export class RowChecker {
     const prepared = this.columns[column]!;
     prepared.profiler.addNull();
     this.setPart(prepared.keyPosition, PART_NULL);
-    if (!prepared.nullable) {
-      const { row, line } = this;
-      this.breakKey(prepared);
-      this.issues.add('required', prepared.name, () => ({
-        row,
-        line,
-        value: '',
-        message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.requiredMessage(prepared.spec)}`,
-      }));
-    }
+    if (!prepared.nullable) this.requiredIssue(prepared);
+  }
+
+  private requiredIssue(prepared: PreparedColumn): void {
+    const { row, line } = this;
+    this.breakKey(prepared);
+    this.issues.add('required', prepared.name, () => ({
+      row,
+      line,
+      value: '',
+      message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.requiredMessage(prepared.spec)}`,
+    }));
   }
 
   /** The cell could not be read at all (bad bytes, a stray quote): it was reported already. */
@@ -351,36 +359,20 @@ export class RowChecker {
   }
 
   private checkString(prepared: PreparedColumn, buf: Uint8Array, start: number, end: number, nonAscii: boolean): void {
-    const spec = prepared.spec;
-    const { row, line } = this;
     let ok = true;
     let enumIndex = -1;
     if (prepared.enumBytes && (enumIndex = matchIndex(prepared.enumBytes, buf, start, end)) < 0) {
       ok = false;
-      this.issues.add('enum', prepared.name, () => {
-        const value = displayBytes(buf, start, end);
-        return { row, line, value, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.enumMessage(spec, value)}` };
-      });
+      this.stringIssue(prepared, 'enum', buf, start, end);
     }
     if (prepared.pattern && !prepared.pattern(buf, start, end, nonAscii)) {
       ok = false;
-      this.issues.add('pattern', prepared.name, () => {
-        const value = displayBytes(buf, start, end);
-        return { row, line, value, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.patternMessage(spec, value)}` };
-      });
+      this.stringIssue(prepared, 'pattern', buf, start, end);
     }
     // Code points never outnumber bytes: only a value with more bytes than the limit needs counting.
-    if (end - start > prepared.maxLength) {
-      const length = nonAscii ? codePointLength(buf, start, end) : end - start;
-      if (length > prepared.maxLength) {
-        ok = false;
-        this.issues.add('maxLength', prepared.name, () => ({
-          row,
-          line,
-          value: displayBytes(buf, start, end),
-          message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.maxLengthMessage(spec, length)}`,
-        }));
-      }
+    if (end - start > prepared.maxLength && (nonAscii ? codePointLength(buf, start, end) : end - start) > prepared.maxLength) {
+      ok = false;
+      this.stringIssue(prepared, 'maxLength', buf, start, end);
     }
     if (!ok) {
       this.breakKey(prepared);
@@ -398,20 +390,35 @@ export class RowChecker {
     }
   }
 
+  private stringIssue(prepared: PreparedColumn, rule: 'enum' | 'pattern' | 'maxLength', buf: Uint8Array, start: number, end: number): void {
+    const spec = prepared.spec;
+    const { row, line } = this;
+    this.issues.add(rule, prepared.name, () => {
+      const value = displayBytes(buf, start, end);
+      const where = this.phrasing.where(row, line, prepared.name);
+      if (rule === 'enum') return { row, line, value, message: `${where}${this.phrasing.enumMessage(spec, value)}` };
+      if (rule === 'pattern') return { row, line, value, message: `${where}${this.phrasing.patternMessage(spec, value)}` };
+      return { row, line, value, message: `${where}${this.phrasing.maxLengthMessage(spec, codePointLength(buf, start, end))}` };
+    });
+  }
+
   private checkNumber(prepared: PreparedColumn, value: number, buf: Uint8Array, start: number, end: number): void {
     if (value < prepared.min || value > prepared.max) {
-      const spec = prepared.spec;
-      const side = value < prepared.min ? 'min' : 'max';
-      const { row, line } = this;
-      this.breakKey(prepared);
-      this.issues.add(side === 'min' ? 'range.min' : 'range.max', prepared.name, () => {
-        const shown = displayBytes(buf, start, end);
-        return { row, line, value: shown, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.rangeMessage(spec, side, shown)}` };
-      });
+      this.rangeIssue(prepared, value < prepared.min ? 'min' : 'max', buf, start, end);
       return;
     }
     prepared.profiler.addNumber(value, hashNumber(value));
     this.setNumberPart(prepared.keyPosition, value);
+  }
+
+  private rangeIssue(prepared: PreparedColumn, side: 'min' | 'max', buf: Uint8Array, start: number, end: number): void {
+    const spec = prepared.spec;
+    const { row, line } = this;
+    this.breakKey(prepared);
+    this.issues.add(side === 'min' ? 'range.min' : 'range.max', prepared.name, () => {
+      const shown = displayBytes(buf, start, end);
+      return { row, line, value: shown, message: `${this.phrasing.where(row, line, prepared.name)}${this.phrasing.rangeMessage(spec, side, shown)}` };
+    });
   }
 
   private typeIssue(prepared: PreparedColumn, rule: Rule, status: ValueStatus, buf: Uint8Array, start: number, end: number): void {
