@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { StackSettings, SymbiontConfig } from '#config/schema';
@@ -5,6 +6,7 @@ import { apiRoutes } from '#api/api';
 import { Api } from './constructs/api.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { acknowledge } from './constructs/nag.ts';
+import { Sftp } from './constructs/sftp.ts';
 import { Storage } from './constructs/storage.ts';
 
 export interface SymbiontStackProps extends StackProps {
@@ -21,6 +23,8 @@ export class SymbiontStack extends Stack {
   public readonly storage: Storage;
   public readonly ingest: Ingest;
   public readonly api: Api;
+  /** The Transfer Family server and the config's users, when `sftp.enabled`. */
+  public readonly sftp?: Sftp;
 
   constructor(scope: Construct, id: string, props: SymbiontStackProps) {
     super(scope, id, props);
@@ -39,6 +43,13 @@ export class SymbiontStack extends Stack {
       routes: apiRoutes,
       uploaderDatasets: props.config.uploaderDatasets ?? Object.keys(props.config.datasets),
     });
+
+    if (settings.sftp.enabled) {
+      // Transfer Family costs about $0.30 an hour even idle, hence the knob (DESIGN.md "The stack's knobs").
+      this.sftp = new Sftp(this, 'Sftp', { storage: this.storage, users: props.config.sftpUsers, configDir: dirname(props.configFile) });
+      this.ingest.routeTransferEvents(this.sftp.server.attrServerId);
+      this.sftp.grantUserManagement(this.api.handler, this.storage);
+    }
 
     this.acknowledgeCdkInternals();
 

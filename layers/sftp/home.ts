@@ -67,7 +67,8 @@ export function runtimeUserSessionPolicy(bucket: string, partition = 'aws'): str
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: `arn:${partition}:s3:::${bucket}`,
-        Condition: { StringLike: { 's3:prefix': [own] } },
+        // The user's own folder by name as well: a client that checks a folder lists it without the slash.
+        Condition: { StringLike: { 's3:prefix': [`${landing.sftpPrefix}\${transfer:UserName}`, own] } },
       },
       {
         Sid: 'OwnFilesOnly',

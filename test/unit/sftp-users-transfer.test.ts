@@ -70,7 +70,7 @@ describe('run-time SFTP users in Transfer Family', () => {
       expect.objectContaining({
         Action: 's3:ListBucket',
         Resource: `arn:aws:s3:::${BUCKET}`,
-        Condition: { StringLike: { 's3:prefix': ['sftp/${transfer:UserName}/*'] } },
+        Condition: { StringLike: { 's3:prefix': ['sftp/${transfer:UserName}', 'sftp/${transfer:UserName}/*'] } },
       }),
       expect.objectContaining({ Resource: `arn:aws:s3:::${BUCKET}/sftp/\${transfer:UserName}/*`, Action: expect.arrayContaining(['s3:PutObject', 's3:GetObject']) }),
     ]);
