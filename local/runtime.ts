@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { resolve } from 'node:path';
 import type { TokenMap } from '#api/api';
 import { configPath, loadConfig } from '#config/load';
@@ -6,6 +7,7 @@ import type { SymbiontConfig } from '#config/schema';
 import { endpointEnv } from '#shared/aws';
 import { log as logger } from './log.ts';
 import { env as envNames, localNames, type QueueName } from '#shared/resources';
+import { createStore } from '#store/store';
 import { createLocalClients, LOCAL_CREDENTIALS, type LocalClients } from './clients.ts';
 import { startDynamoDb, startS3, startSqs, type Emulator } from './emulators.ts';
 import { describeEndpoints, writeEndpoints, type Endpoints } from './endpoints.ts';
@@ -16,7 +18,7 @@ import { close, listen, LOCAL_HOST, localUrl } from './net.ts';
 import { provisionBuckets, provisionQueues, provisionTable, type LocalQueue, type QueueOverrides } from './provision.ts';
 import { createS3Bridge, type AnnouncedArrival } from './s3-bridge.ts';
 import { DATA_DIR_ENV, resolvePorts, type LocalPorts } from './settings.ts';
-import { configUserDirectory } from './sftp-auth.ts';
+import { combinedUserDirectory, configUserDirectory, tableUserDirectory, type SftpUserLookup } from './sftp-auth.ts';
 import { loadConfiguredKeys, loadOrCreateHostKey, writeKnownHosts } from './sftp-keys.ts';
 import { createSftpServer } from './sftp-server.ts';
 import { startSqsPoller, type BatchOutcome, type SqsHandler, type SqsPoller } from './sqs-poller.ts';
@@ -123,10 +125,13 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     const apiServer = createServer(createHttpAdapter({ handler: apiHandler, browserTokens: browserTokens(tokens) }));
     const hostKey = loadOrCreateHostKey(dataDir);
     const userKeys = loadConfiguredKeys(config, configDir, dataDir);
+    // Users added at run time are read from the table at every login; logins before it is up wait.
+    let connectUserTable!: (lookup: SftpUserLookup) => void;
+    const userTable = new Promise<SftpUserLookup>((resolve) => (connectUserTable = resolve));
     const sftp = createSftpServer({
       landingBucket: names.landingBucket,
       hostKey,
-      users: configUserDirectory(config, userKeys.keys),
+      users: combinedUserDirectory(configUserDirectory(config, userKeys.keys), tableUserDirectory(userTable)),
       announce: (arrival) => bridge.announce(arrival),
     });
 
@@ -175,6 +180,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     const pollers: SqsPoller[] = [];
     bridge.connect({ s3: clients.s3, sqs: clients.sqs, queueUrl: ingestQueue.url });
     sftp.connect(clients.s3);
+    connectUserTable(createStore({ client: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }), tableName: names.table }));
     for (const queue of queues) {
       const consumer = consumers[queue.name];
       const handler = queue.name === 'ingest' && options.handlers?.ingest ? options.handlers.ingest : await consumer.load();
@@ -241,8 +247,16 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
 
 /** The API router with the bearer-token authenticator, built as functions/api/handler.ts builds it for IAM. */
 async function loadApi(config: SymbiontConfig, tokens: TokenMap): Promise<HttpApiHandler> {
-  const [{ createApi, bearerTokenAuthenticator }, { createStoreFromEnv }] = await Promise.all([import('#api/api'), import('#store/store')]);
-  const api = createApi({ store: createStoreFromEnv(), config, authenticator: bearerTokenAuthenticator(tokens) });
+  const [{ createApi, bearerTokenAuthenticator }, { createStoreFromEnv }, { createSftpUserService }, { localGateway }] = await Promise.all([
+    import('#api/api'),
+    import('#store/store'),
+    import('../layers/sftp/users.ts'),
+    import('../layers/sftp/gateway.ts'),
+  ]);
+  const store = createStoreFromEnv();
+  // Locally the SFTP server reads the table itself, so run-time users need nothing beyond it.
+  const sftpUsers = createSftpUserService({ store, config, gateway: localGateway() });
+  const api = createApi({ store, config, authenticator: bearerTokenAuthenticator(tokens), sftpUsers });
   return (event) => api.handle(event);
 }
 

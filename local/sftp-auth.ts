@@ -1,6 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
+import ssh2 from 'ssh2';
 import type { SymbiontConfig } from '#config/schema';
+import type { SftpUserRecord } from '#store/store';
+import { SFTP_USER_NAME } from '../layers/sftp/home.ts';
+import { log as logger } from './log.ts';
 import type { UserKey } from './sftp-keys.ts';
+
+// ssh2 is CommonJS without named exports Node can see: read it from the default export.
+const { utils } = ssh2;
 
 /**
  * Who may log in to the local SFTP server, and with which key. Public-key authentication only:
@@ -15,9 +22,9 @@ export interface SftpAccount {
 }
 
 /**
- * Where the server looks users up, at every login: users may change while it runs. Today the
- * config's `sftpUsers`; users added at run time (DESIGN.md "SFTP user", kept in the table) join
- * through another implementation of this interface.
+ * Where the server looks users up, at every login: users may change while it runs. The config's
+ * `sftpUsers` ({@link configUserDirectory}) and the users added at run time (DESIGN.md "SFTP
+ * user", kept in the table: {@link tableUserDirectory}), together ({@link combinedUserDirectory}).
  */
 export interface SftpUserDirectory {
   find(name: string): Promise<SftpAccount | undefined>;
@@ -29,6 +36,52 @@ export function configUserDirectory(config: Pick<SymbiontConfig, 'sftpUsers'>, k
     Object.entries(config.sftpUsers).map(([name, spec]) => [name, { name, datasets: [...spec.datasets], keys: keys.get(name) ?? [] }]),
   );
   return { find: async (name) => accounts.get(name) };
+}
+
+/** What {@link tableUserDirectory} reads: the run-time users of the table. */
+export interface SftpUserLookup {
+  getSftpUser(name: string): Promise<SftpUserRecord | undefined>;
+}
+
+/**
+ * The users added at run time, read from the table at every login: a user the API adds logs in at
+ * once, and one it removes (or a key it removes) is refused from the next login on. `lookup` may
+ * be a promise: the server starts before the table does, and logins wait for it.
+ */
+export function tableUserDirectory(lookup: SftpUserLookup | Promise<SftpUserLookup>): SftpUserDirectory {
+  return {
+    async find(name) {
+      // A name that cannot be a user is not looked up (nor can it reach another item's key).
+      if (!SFTP_USER_NAME.test(name)) return undefined;
+      const user = await (await lookup).getSftpUser(name);
+      if (!user) return undefined;
+      const keys = user.keys.flatMap((stored): UserKey[] => {
+        const key = utils.parseKey(stored.publicKey);
+        if (key instanceof Error || key.isPrivateKey()) {
+          logger.warn('a stored SFTP key does not parse; it is not accepted', { user: name, fingerprint: stored.fingerprint });
+          return [];
+        }
+        return [{ key, source: `table (${stored.fingerprint})` }];
+      });
+      return { name: user.name, datasets: [...user.datasets], keys };
+    },
+  };
+}
+
+/**
+ * Looks a name up in each directory in turn: the config's users first, since they belong to the
+ * stack and the API refuses run-time users of the same name.
+ */
+export function combinedUserDirectory(...directories: readonly SftpUserDirectory[]): SftpUserDirectory {
+  return {
+    async find(name) {
+      for (const directory of directories) {
+        const account = await directory.find(name);
+        if (account) return account;
+      }
+      return undefined;
+    },
+  };
 }
 
 /** The key a client offers, as ssh2 reports it. */
