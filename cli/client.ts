@@ -17,6 +17,10 @@ export interface ApiClient {
   readonly api: string;
   /** GETs `path` (relative to the base URL, may carry a stage path) and parses the answer. */
   get<T>(path: string, query: Readonly<Record<string, QueryValue>>, schema: z.ZodType<T>): Promise<T>;
+  /** POSTs `body` as JSON to `path` and parses the answer. */
+  post<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T>;
+  /** DELETEs `path` (with `query`) and parses the answer. */
+  delete<T>(path: string, query: Readonly<Record<string, QueryValue>>, schema: z.ZodType<T>): Promise<T>;
 }
 
 /** One page of a listing, as every list route answers. */
@@ -72,36 +76,54 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return (await signer)(request);
   };
 
+  /** Sends one request, signed, and parses the answer with `schema`. */
+  async function send<T>(method: 'GET' | 'POST' | 'DELETE', url: URL, body: string | undefined, schema: z.ZodType<T>): Promise<T> {
+    const headers = await sign({
+      method,
+      url,
+      headers: {
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(options.userAgent ? { 'user-agent': options.userAgent } : {}),
+      },
+      ...(body !== undefined ? { body } : {}),
+    });
+    let response: Response;
+    try {
+      response = await doFetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      throw new UnreachableError(`cannot reach the API at ${options.api}: ${describeFetchFailure(error)}`, { cause: error });
+    }
+    const text = await response.text();
+    if (!response.ok) throw errorFrom(response, text);
+    let answer: unknown;
+    try {
+      answer = JSON.parse(text);
+    } catch (error) {
+      throw new ApiError(response.status, 'invalid_response', `the API answered ${url.pathname} with something that is not JSON`, undefined, { cause: error });
+    }
+    const parsed = schema.safeParse(answer);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+      throw new ApiError(response.status, 'invalid_response', `the API's answer to ${url.pathname} is not what this CLI expects (${problems.join('; ')}); is the CLI older than the API?`);
+    }
+    return parsed.data;
+  }
+
   return {
     api: options.api,
-    async get(path, query, schema) {
+    get(path, query, schema) {
       const url = new URL(`${options.api}${path}`);
       for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
-      const headers = await sign({
-        method: 'GET',
-        url,
-        headers: { accept: 'application/json', ...(options.userAgent ? { 'user-agent': options.userAgent } : {}) },
-      });
-      let response: Response;
-      try {
-        response = await doFetch(url, { method: 'GET', headers, signal: AbortSignal.timeout(timeoutMs) });
-      } catch (error) {
-        throw new UnreachableError(`cannot reach the API at ${options.api}: ${describeFetchFailure(error)}`, { cause: error });
-      }
-      const text = await response.text();
-      if (!response.ok) throw errorFrom(response, text);
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch (error) {
-        throw new ApiError(response.status, 'invalid_response', `the API answered ${url.pathname} with something that is not JSON`, undefined, { cause: error });
-      }
-      const parsed = schema.safeParse(body);
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-        throw new ApiError(response.status, 'invalid_response', `the API's answer to ${url.pathname} is not what this CLI expects (${problems.join('; ')}); is the CLI older than the API?`);
-      }
-      return parsed.data;
+      return send('GET', url, undefined, schema);
+    },
+    post(path, body, schema) {
+      return send('POST', new URL(`${options.api}${path}`), JSON.stringify(body), schema);
+    },
+    delete(path, query, schema) {
+      const url = new URL(`${options.api}${path}`);
+      for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+      return send('DELETE', url, undefined, schema);
     },
   };
 }

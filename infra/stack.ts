@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { StackSettings, SymbiontConfig } from '#config/schema';
 import { apiRoutes } from '#api/api';
 import { Api } from './constructs/api.ts';
+import { Evaluation } from './constructs/evaluation.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { acknowledge } from './constructs/nag.ts';
 import { Sftp } from './constructs/sftp.ts';
@@ -25,6 +26,7 @@ export class SymbiontStack extends Stack {
   public readonly api: Api;
   /** The Transfer Family server and the config's users, when `sftp.enabled`. */
   public readonly sftp?: Sftp;
+  public readonly evaluation: Evaluation;
 
   constructor(scope: Construct, id: string, props: SymbiontStackProps) {
     super(scope, id, props);
@@ -43,6 +45,9 @@ export class SymbiontStack extends Stack {
       routes: apiRoutes,
       uploaderDatasets: props.config.uploaderDatasets ?? Object.keys(props.config.datasets),
     });
+    this.evaluation = new Evaluation(this, 'Evaluation', { storage: this.storage, configFile: props.configFile, stage: settings.stage });
+    // The API records commits and evaluation requests and queues them.
+    this.evaluation.grantRequests(this.api.handler.function, this.storage);
 
     if (settings.sftp.enabled) {
       // Transfer Family costs about $0.30 an hour even idle, hence the knob (DESIGN.md "The stack's knobs").
@@ -57,6 +62,8 @@ export class SymbiontStack extends Stack {
     new CfnOutput(this, 'DataBucketName', { value: this.storage.dataBucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.storage.table.tableName });
     new CfnOutput(this, 'IngestDeadLetterQueueUrl', { value: this.ingest.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'EvaluationStateMachineArn', { value: this.evaluation.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'EvaluationDeadLetterQueueUrl', { value: this.evaluation.deadLetterQueue.queueUrl });
   }
 
   /** Functions that CDK itself adds (bucket notifications) come with its managed policy and runtime. */

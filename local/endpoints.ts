@@ -17,8 +17,10 @@ export interface Endpoints {
   readonly s3: string;
   readonly dynamodb: string;
   readonly sqs: string;
-  /** Not run locally yet. */
-  readonly stepfunctions: null;
+  /** The local Step Functions face (`aws stepfunctions … --endpoint-url`, `AWS_ENDPOINT_URL_SFN`). */
+  readonly stepfunctions: string;
+  /** The state machines it runs, by role: `evaluate` runs evaluation requests. */
+  readonly stateMachines: { readonly evaluate: string };
   readonly sftp: SftpEndpoint;
   readonly region: string;
   /** The one access key pair every local service accepts. */
@@ -74,7 +76,9 @@ export interface SftpEndpoint {
 
 /** What {@link describeEndpoints} needs to know of the running runtime. */
 export interface EndpointsInput {
-  readonly urls: { readonly api: string; readonly s3: string; readonly dynamodb: string; readonly sqs: string };
+  readonly urls: { readonly api: string; readonly s3: string; readonly dynamodb: string; readonly sqs: string; readonly stepfunctions: string };
+  /** The evaluation state machine's ARN. */
+  readonly stateMachineArn: string;
   readonly region: string;
   readonly names: ResourceNames;
   readonly queues: readonly LocalQueue[];
@@ -94,7 +98,8 @@ export function describeEndpoints(input: EndpointsInput): Endpoints {
     s3: urls.s3,
     dynamodb: urls.dynamodb,
     sqs: urls.sqs,
-    stepfunctions: null,
+    stepfunctions: urls.stepfunctions,
+    stateMachines: { evaluate: input.stateMachineArn },
     sftp: { ...input.sftp, command: sftpCommand(input.sftp, (file) => file) },
     region: input.region,
     credentials: { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey },
@@ -162,6 +167,7 @@ export function localAwsEnv(endpoints: Endpoints): Record<string, string> {
     AWS_ENDPOINT_URL_S3: endpoints.s3,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
     AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
   };
@@ -205,6 +211,7 @@ export function banner(endpoints: Endpoints, files: { json: string; env: string 
     `  S3             ${endpoints.s3}   buckets ${endpoints.buckets.landing}, ${endpoints.buckets.data}`,
     `  DynamoDB       ${endpoints.dynamodb}   table ${endpoints.table.name}`,
     `  SQS            ${endpoints.sqs}   queues ${queueNames} (each with a DLQ)`,
+    `  Step Functions ${endpoints.stepfunctions}   state machine ${endpoints.stateMachines.evaluate.split(':').pop()}`,
     `  SFTP           sftp://${endpoints.sftp.host}:${endpoints.sftp.port}${endpoints.sftp.user ? `   user ${endpoints.sftp.user}, folders ${endpoints.sftp.datasets.join(', ')}` : ''}`,
     `  Everything else (tokens per role, queue URLs, credentials): ${rel(files.json)}`,
     '',
@@ -213,6 +220,8 @@ export function banner(endpoints: Endpoints, files: { json: string; env: string 
     `  aws s3 cp my.csv s3://${endpoints.buckets.landing}/api/${dataset}/$(date +%s)/my.csv`,
     `  curl -H 'Authorization: Bearer ${endpoints.tokens.admin}' ${endpoints.api}/uploads`,
     '  npx symbiont uploads list',
+    '  node examples/create-repos.mjs && npx symbiont evaluations run forecast --wait   # continuous evaluation, worked example',
+    `  aws stepfunctions list-executions --state-machine-arn ${endpoints.stateMachines.evaluate}`,
     ...(sftpLine ? [`  ${sftpLine}`, `      # then 'get ${endpoints.sftp.datasets[0]}/my.csv.result.txt' the same way: the outcome, in plain words`] : []),
     '',
     'Stage commands run with your rights. Ctrl-C stops (data stays).',

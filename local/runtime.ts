@@ -1,15 +1,15 @@
 import { createServer } from 'node:http';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { TokenMap } from '#api/api';
 import { configPath, loadConfig } from '#config/load';
 import type { SymbiontConfig } from '#config/schema';
 import { endpointEnv } from '#shared/aws';
 import { log as logger } from './log.ts';
-import { env as envNames, localNames, type QueueName } from '#shared/resources';
+import { env as envNames, evaluation as evaluationLayout, localNames, type QueueName } from '#shared/resources';
 import { createStore } from '#store/store';
 import { createLocalClients, LOCAL_CREDENTIALS, type LocalClients } from './clients.ts';
-import { startDynamoDb, startS3, startSqs, type Emulator } from './emulators.ts';
+import { LOCAL_ACCOUNT_ID, startDynamoDb, startS3, startSqs, type Emulator } from './emulators.ts';
 import { describeEndpoints, writeEndpoints, type Endpoints } from './endpoints.ts';
 import { LocalRuntimeError } from './errors.ts';
 import { createHttpAdapter, type HttpApiHandler } from './http-adapter.ts';
@@ -22,6 +22,9 @@ import { combinedUserDirectory, configUserDirectory, tableUserDirectory, type Sf
 import { loadConfiguredKeys, loadOrCreateHostKey, writeKnownHosts } from './sftp-keys.ts';
 import { createSftpServer } from './sftp-server.ts';
 import { startSqsPoller, type BatchOutcome, type SqsHandler, type SqsPoller } from './sqs-poller.ts';
+import { createLocalStepFunctions, type ExecutionRecord } from './stepfunctions.ts';
+import { loadEvaluationDefinition } from './stepfunctions-definition.ts';
+import { localTasksArn, registerLocalEvaluation, stepFunctionsDir } from './stepfunctions-evaluation.ts';
 import { browserTokens, loadOrCreateTokens, tokenMap } from './tokens.ts';
 
 /** The region the local services report; any region works, this one is AWS's default. */
@@ -43,13 +46,15 @@ export interface StartLocalOptions {
    * Handlers that stand in for the real ones, to test the adapters alone. The real ones are
    * imported (after the environment they read is set) when these are absent.
    */
-  readonly handlers?: { readonly ingest?: SqsHandler; readonly api?: HttpApiHandler };
+  readonly handlers?: { readonly ingest?: SqsHandler; readonly api?: HttpApiHandler; readonly evaluation?: SqsHandler };
   /** Seconds a poller's ReceiveMessage waits. @default 1 */
   readonly pollWaitSeconds?: number;
   /** Called after the S3 bridge (or the SFTP server, through it) announced an arrival. */
   readonly onArrival?: (arrival: AnnouncedArrival) => void;
   /** Called after each handler invocation by a poller. */
   readonly onBatch?: (outcome: BatchOutcome) => void;
+  /** Called when a Step Functions execution ends. */
+  readonly onExecutionEnd?: (execution: ExecutionRecord) => void;
 }
 
 /** A running local runtime. */
@@ -70,6 +75,10 @@ const consumers: Record<QueueName, { functionName: string; load: () => Promise<S
   ingest: {
     functionName: 'ingest-upload',
     load: async () => (await import('../functions/ingest-upload/handler.ts')).handler,
+  },
+  evaluation: {
+    functionName: 'start-evaluation',
+    load: async () => (await import('../functions/start-evaluation/handler.ts')).handler,
   },
 };
 
@@ -98,6 +107,11 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   const uploaderDatasets = config.uploaderDatasets ?? Object.keys(config.datasets);
 
   const lock = lockDataDir(dataDir);
+  // With stand-ins for the handlers (adapter tests) the evaluation state machine is not run either.
+  const needsRealHandlers = !options.handlers?.ingest || !options.handlers?.api;
+  // Started now: building the definition loads aws-cdk-lib (seconds) unless a kept copy is current.
+  const evaluationDefinition = needsRealHandlers ? loadEvaluationDefinition(stepFunctionsDir(dataDir), localTasksArn(region, LOCAL_ACCOUNT_ID, names.table)) : undefined;
+  evaluationDefinition?.catch(() => undefined);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) {
@@ -125,6 +139,12 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     const apiServer = createServer(createHttpAdapter({ handler: apiHandler, browserTokens: browserTokens(tokens) }));
     const hostKey = loadOrCreateHostKey(dataDir);
     const userKeys = loadConfiguredKeys(config, configDir, dataDir);
+    const stepFunctions = createLocalStepFunctions({
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      historyFile: join(stepFunctionsDir(dataDir), 'executions.jsonl'),
+      onExecutionEnd: options.onExecutionEnd,
+    });
     // Users added at run time are read from the table at every login; logins before it is up wait.
     let connectUserTable!: (lookup: SftpUserLookup) => void;
     const userTable = new Promise<SftpUserLookup>((resolve) => (connectUserTable = resolve));
@@ -142,13 +162,23 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       startSqs(dataDir, ports.sqs, region),
       listen(apiServer, ports.api, 'api').then((port): Emulator => ({ port, url: localUrl(port), stop: () => close(apiServer) })),
       listen(sftp.server, ports.sftp, 'sftp').then((port): Emulator => ({ port, url: `sftp://${LOCAL_HOST}:${port}`, stop: () => sftp.stop() })),
+      listen(stepFunctions.server, ports.stepfunctions, 'stepfunctions').then((port): Emulator => ({ port, url: localUrl(port), stop: () => close(stepFunctions.server) })),
     ] as const;
     const settled = await Promise.allSettled(starting);
     // Stopped in reverse order: the API first, then the bridge and pollers (registered later), the emulators last.
     for (const result of settled) if (result.status === 'fulfilled') stops.push(() => result.value.stop());
     const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
-    const [s3, dynamodb, sqs, api, sftpListener] = settled.map((r) => (r as PromiseFulfilledResult<Emulator>).value) as [Emulator, Emulator, Emulator, Emulator, Emulator];
+    const [s3, dynamodb, sqs, api, sftpListener, stepFunctionsListener] = settled.map((r) => (r as PromiseFulfilledResult<Emulator>).value) as [
+      Emulator,
+      Emulator,
+      Emulator,
+      Emulator,
+      Emulator,
+      Emulator,
+    ];
+    // Before the emulators stop: a running execution still uses them.
+    stops.push(() => stepFunctions.stop());
 
     const clients: LocalClients = createLocalClients({ s3: s3.url, dynamodb: dynamodb.url, sqs: sqs.url }, region);
     stops.push(async () => clients.destroy());
@@ -156,15 +186,20 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     await provisionTable(clients.dynamodb, names.table);
     const queues = await provisionQueues(clients.sqs, sqs.url, region, names, options.queueOverrides);
     const ingestQueue = queueNamed(queues, 'ingest');
+    const evaluationQueue = queueNamed(queues, 'evaluation');
+    const stateMachineArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT_ID}:stateMachine:${evaluationLayout.stateMachineName(config.stack.stage)}`;
 
     const handlerSettings: Record<string, string> = {
       [envNames.tableName]: names.table,
       [envNames.landingBucket]: names.landingBucket,
       [envNames.dataBucket]: names.dataBucket,
       [envNames.ingestQueueUrl]: ingestQueue.url,
+      [envNames.evaluationQueueUrl]: evaluationQueue.url,
+      [envNames.stateMachineArn]: stateMachineArn,
       [endpointEnv.s3]: s3.url,
       [endpointEnv.dynamodb]: dynamodb.url,
       [endpointEnv.sqs]: sqs.url,
+      [endpointEnv.sfn]: stepFunctionsListener.url,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_REGION: region,
@@ -173,8 +208,22 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
       SYMBIONT_CONFIG: configFile,
     };
-    const needsRealHandlers = !options.handlers?.ingest || !options.handlers?.api;
     if (needsRealHandlers) useHandlerEnv(handlerSettings);
+    if (evaluationDefinition) {
+      const { definition, cached } = await evaluationDefinition;
+      const registered = await registerLocalEvaluation({
+        face: stepFunctions,
+        definition,
+        stage: config.stack.stage,
+        region,
+        config,
+        configDir,
+        dataDir,
+        s3: clients.s3,
+        functionPrefix: names.table,
+      });
+      logger.info('evaluation state machine ready', { stateMachineArn: registered, definition: cached ? 'kept from the last start' : 'built' });
+    }
 
     // Stopped before the emulators (which the handlers still use), after the API.
     const pollers: SqsPoller[] = [];
@@ -183,7 +232,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     connectUserTable(createStore({ client: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }), tableName: names.table }));
     for (const queue of queues) {
       const consumer = consumers[queue.name];
-      const handler = queue.name === 'ingest' && options.handlers?.ingest ? options.handlers.ingest : await consumer.load();
+      const handler = (queue.name === 'ingest' ? options.handlers?.ingest : queue.name === 'evaluation' ? (options.handlers?.evaluation ?? (needsRealHandlers ? undefined : idle)) : undefined) ?? (await consumer.load());
       pollers.push(
         startSqsPoller({
           sqs: clients.sqs,
@@ -210,7 +259,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     const knownHostsPath = writeKnownHosts(dataDir, LOCAL_HOST, sftpListener.port, hostKey);
     const demo = userKeys.owned.find((pair) => pair.user === 'demo') ?? userKeys.owned[0];
     const endpoints = describeEndpoints({
-      urls: { api: api.url, s3: s3.url, dynamodb: dynamodb.url, sqs: sqs.url },
+      urls: { api: api.url, s3: s3.url, dynamodb: dynamodb.url, sqs: sqs.url, stepfunctions: stepFunctionsListener.url },
+      stateMachineArn,
       region,
       names,
       queues,
@@ -245,18 +295,22 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   }
 }
 
+/** The evaluation queue's consumer when the handlers are stand-ins: nothing to start executions of. */
+const idle: SqsHandler = async () => ({ batchItemFailures: [] });
+
 /** The API router with the bearer-token authenticator, built as functions/api/handler.ts builds it for IAM. */
 async function loadApi(config: SymbiontConfig, tokens: TokenMap): Promise<HttpApiHandler> {
-  const [{ createApi, bearerTokenAuthenticator }, { createStoreFromEnv }, { createSftpUserService }, { localGateway }] = await Promise.all([
+  const [{ createApi, bearerTokenAuthenticator }, { createStoreFromEnv }, { createEvaluationServiceFromEnv }, { createSftpUserService }, { localGateway }] = await Promise.all([
     import('#api/api'),
     import('#store/store'),
+    import('../layers/evaluation/service.ts'),
     import('../layers/sftp/users.ts'),
     import('../layers/sftp/gateway.ts'),
   ]);
   const store = createStoreFromEnv();
   // Locally the SFTP server reads the table itself, so run-time users need nothing beyond it.
   const sftpUsers = createSftpUserService({ store, config, gateway: localGateway() });
-  const api = createApi({ store, config, authenticator: bearerTokenAuthenticator(tokens), sftpUsers });
+  const api = createApi({ store, config, authenticator: bearerTokenAuthenticator(tokens), evaluations: createEvaluationServiceFromEnv(config), sftpUsers });
   return (event) => api.handle(event);
 }
 

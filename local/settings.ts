@@ -12,9 +12,10 @@ export const localServices = {
   dynamodb: { label: 'DynamoDB', configKey: 'dynamodbPort', envVar: 'SYMBIONT_DYNAMODB_PORT', flag: 'dynamodb-port' },
   sqs: { label: 'SQS', configKey: 'sqsPort', envVar: 'SYMBIONT_SQS_PORT', flag: 'sqs-port' },
   sftp: { label: 'SFTP', configKey: 'sftpPort', envVar: 'SYMBIONT_SFTP_PORT', flag: 'sftp-port' },
+  stepfunctions: { label: 'Step Functions', configKey: 'stepFunctionsPort', envVar: 'SYMBIONT_STEPFUNCTIONS_PORT', flag: 'stepfunctions-port' },
 } as const satisfies Record<string, { label: string; configKey: keyof LocalSettings; envVar: string; flag: string }>;
 
-/** A local service that listens on a port: `api`, `s3`, `dynamodb`, `sqs`, `sftp`. */
+/** A local service that listens on a port: `api`, `s3`, `dynamodb`, `sqs`, `sftp`, `stepfunctions`. */
 export type LocalService = keyof typeof localServices;
 /** The port of each local service. */
 export type LocalPorts = Record<LocalService, number>;

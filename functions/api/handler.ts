@@ -6,16 +6,18 @@ import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';
 import { env } from '#shared/resources';
 import { createStoreFromEnv } from '#store/store';
+import { createEvaluationServiceFromEnv } from '../../layers/evaluation/service.ts';
 import { createSftpUserServiceFromEnv } from '../../layers/sftp/users.ts';
 
 // Built once per container: a missing variable, a bad role map or a bad config fails the cold
 // start with its name instead of every request.
-const store = createStoreFromEnv();
 const { config } = loadConfig();
+const store = createStoreFromEnv();
 const api = createApi({
   store,
   config,
   authenticator: iamAuthenticator(parseRoleMap(requireEnv(env.roleMap))),
+  evaluations: createEvaluationServiceFromEnv(config),
   // Transfer Family when the stack has an SFTP server; otherwise its routes answer 409.
   sftpUsers: createSftpUserServiceFromEnv(store, config),
 });

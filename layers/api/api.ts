@@ -2,6 +2,9 @@ import type { SymbiontConfig } from '#config/schema';
 import type { Authenticator } from './auth.ts';
 import type { ApiStore, Route } from './route.ts';
 import { createRouter, type Router } from './router.ts';
+import type { EvaluationService } from '../evaluation/service.ts';
+import { commitRoutes } from './routes/commits.ts';
+import { evaluationRoutes } from './routes/evaluations.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { sftpUserRoutes } from './routes/sftp-users.ts';
@@ -12,7 +15,7 @@ import { uploadRoutes } from './routes/uploads.ts';
  * Every route of the HTTP API. A new capability adds its route module here; the router, the
  * OpenAPI document and the stack's API Gateway routes (public or IAM) are all built from this list.
  */
-export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes, ...datasetRoutes, ...sftpUserRoutes];
+export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes, ...datasetRoutes, ...commitRoutes, ...evaluationRoutes, ...sftpUserRoutes];
 
 /** What the API is built from: the same in Lambda and in the local runtime. */
 export interface CreateApiOptions {
@@ -20,6 +23,8 @@ export interface CreateApiOptions {
   readonly config: SymbiontConfig;
   /** IAM in AWS ({@link iamAuthenticator}), bearer tokens locally ({@link bearerTokenAuthenticator}). */
   readonly authenticator: Authenticator;
+  /** Commits and evaluations (`createEvaluationService`); their routes answer 503 without it. */
+  readonly evaluations?: EvaluationService;
   /** SFTP users at run time: Transfer Family in AWS, the table locally; their routes answer 409 without it. */
   readonly sftpUsers?: SftpUserService;
   /** @default {@link apiRoutes} */
@@ -33,7 +38,7 @@ export interface CreateApiOptions {
 export function createApi(options: CreateApiOptions): Router {
   return createRouter({
     routes: options.routes ?? apiRoutes,
-    deps: { store: options.store, config: options.config, ...(options.sftpUsers ? { sftpUsers: options.sftpUsers } : {}) },
+    deps: { store: options.store, config: options.config, ...(options.evaluations ? { evaluations: options.evaluations } : {}), ...(options.sftpUsers ? { sftpUsers: options.sftpUsers } : {}) },
     authenticator: options.authenticator,
   });
 }

@@ -46,3 +46,10 @@ export class VersionNotFoundError extends NotFoundError {
 export class InvalidResponseError extends SymbiontError {
   override name = 'InvalidResponseError';
 }
+
+/** A route whose capability this API was built without (evaluations, in tests that leave them out). */
+export class CapabilityUnavailableError extends SymbiontError {
+  override readonly status = 503;
+  override readonly code = 'unavailable';
+  override name = 'CapabilityUnavailableError';
+}

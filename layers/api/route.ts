@@ -6,6 +6,7 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { SymbiontConfig } from '#config/schema';
+import type { EvaluationService } from '../evaluation/service.ts';
 import type { SftpUserService } from '../sftp/users.ts';
 import type { AppRole } from './schemas.ts';
 import type { UploadReader } from './upload-reader.ts';
@@ -50,6 +51,8 @@ export interface ApiDependencies {
   readonly config: SymbiontConfig;
   /** SFTP users at run time; absent where the API is built without them (its routes then answer 409). */
   readonly sftpUsers?: SftpUserService;
+  /** Commits, evaluation requests and evaluations; absent where the API is built without them (some tests). */
+  readonly evaluations?: EvaluationService;
 }
 
 /** The generated OpenAPI 3.1 document (typed through the generator, whose types package is its own). */

@@ -302,6 +302,256 @@ export const datasetSchema = z
 export type Dataset = z.infer<typeof datasetSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Continuous evaluation: commits, evaluation requests, evaluations, comparisons.
+
+const plainName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9_-]*$/, 'expected a name (lower-case letters, digits, "-" and "_")');
+const fullSha = z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/, 'expected a full commit sha (40 lower-case hex digits)');
+const shaOrPrefix = z.string().regex(/^[0-9a-fA-F]{7,64}$/, 'expected a commit sha (7 to 40 hex digits; a short one must name a reported commit)');
+const isoInstant = z.iso.datetime({ offset: true });
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const commitSetShape = z.record(z.string(), z.string()).openapi({ description: 'One sha per repository.', example: { features: '3f2a…', model: '9c1e…' } });
+
+/** `POST /commits` body. */
+export const reportCommitBodySchema = z
+  .strictObject({
+    repository: plainName.openapi({ example: 'model' }),
+    sha: fullSha.openapi({ example: '9c1e5b0e4f2d8a7b6c5d4e3f2a1b0c9d8e7f6a5b' }),
+    branch: z.string().min(1).max(255).optional().openapi({ description: 'The branch pushed to; the repository’s default branch when absent, which moves its head.' }),
+    image: z.string().min(1).max(512).optional().openapi({ description: 'The stage image CI built from this commit.' }),
+    pushedAt: isoInstant.optional().openapi({ description: 'When it was pushed; now when absent. A push older than the head’s does not move it.' }),
+  })
+  .openapi('ReportCommit');
+export type ReportCommitBody = z.infer<typeof reportCommitBodySchema>;
+
+export const commitSchema = z
+  .object({
+    repository: z.string(),
+    sha: z.string(),
+    branch: z.string(),
+    pushedAt: z.string(),
+    source: z.enum(['github', 'api']),
+    image: z.string().optional(),
+    reportedBy: z.string().optional(),
+    recordedAt: z.string(),
+  })
+  .openapi('Commit');
+
+export const repositoryHeadSchema = z
+  .object({
+    repository: z.string(),
+    sha: z.string(),
+    branch: z.string(),
+    seq: z.number().int().openapi({ description: 'One more each time the head moves.' }),
+    pushedAt: z.string(),
+    movedAt: z.string(),
+  })
+  .openapi('RepositoryHead');
+
+/** `POST /commits` answer. */
+export const reportedCommitSchema = z
+  .object({
+    commit: commitSchema,
+    created: z.boolean().openapi({ description: 'false when the commit was reported before.' }),
+    headMoved: z.boolean(),
+    head: repositoryHeadSchema.optional().openapi({ description: 'The default-branch head after the report (for a commit on the default branch).' }),
+  })
+  .openapi('ReportedCommit');
+
+/** `GET /repositories`: each configured repository and its default-branch head. */
+export const repositoryListSchema = z
+  .object({ items: z.array(z.object({ repository: z.string(), defaultBranch: z.string(), head: repositoryHeadSchema.optional() })) })
+  .openapi('RepositoryList');
+
+/** `POST /evaluations` body. */
+export const requestEvaluationBodySchema = z
+  .strictObject({
+    pipeline: plainName.openapi({ example: 'forecast' }),
+    commitSets: z
+      .array(z.record(plainName, shaOrPrefix))
+      .max(100)
+      .optional()
+      .openapi({ description: 'Commit sets to evaluate; a repository left out is taken at its default-branch head. Default: the heads.' }),
+    datasetVersions: z
+      .array(z.strictObject({ dataset: z.string().min(1), version: z.number().int().positive().optional() }))
+      .max(100)
+      .optional()
+      .openapi({ description: 'Dataset versions; without a version, the latest. Default: the latest version of each of the pipeline’s datasets.' }),
+    parameters: z
+      .record(z.string(), z.array(scalar).min(1).max(1000))
+      .optional()
+      .openapi({ description: 'Values that replace the pipeline’s grid for these parameters.', example: { window: [3] } }),
+    repeats: z.number().int().min(1).max(20).optional(),
+    reason: z.enum(['manual', 'commit', 'data', 'backfill', 'sweep']).optional(),
+    rerun: z.boolean().optional().openapi({ description: 'Run again what was asked before (admins). Without it, asking again answers the earlier request.' }),
+  })
+  .openapi('RequestEvaluation');
+export type RequestEvaluationBody = z.infer<typeof requestEvaluationBodySchema>;
+
+const requestStatusValues = ['queued', 'running', 'finished', 'failed'] as const;
+
+/** An evaluation request and its progress. */
+export const evaluationRequestSchema = z
+  .object({
+    requestId: z.string(),
+    pipeline: z.string(),
+    reason: z.string(),
+    hash: z.string().openapi({ description: 'sha256 of what is evaluated; executions are named from it.' }),
+    rerun: z.number().int(),
+    commitSets: z.array(commitSetShape),
+    datasetVersions: z.array(z.object({ dataset: z.string(), version: z.number().int() })),
+    parameterPoints: z.array(z.record(z.string(), scalar)),
+    repeats: z.number().int(),
+    baselineCommitSet: commitSetShape.optional().openapi({ description: 'The default-branch heads when the request was made: what its points are compared with.' }),
+    total: z.number().int().openapi({ description: 'Points evaluated, baselines the request evaluates itself included.' }),
+    done: z.number().int(),
+    failed: z.number().int(),
+    cancelled: z.number().int(),
+    regressed: z.number().int(),
+    executions: z.array(z.string()).openapi({ description: 'Step Functions execution names, one per part; parts run one after the other.' }),
+    partsFinished: z.number().int(),
+    status: z.enum(requestStatusValues),
+    report: z.object({ status: z.literal('wanted'), template: z.string().optional(), evaluationIds: z.array(z.string()), at: z.string() }).optional(),
+    error: z.string().optional(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    startedAt: z.string().optional(),
+    finishedAt: z.string().optional(),
+  })
+  .openapi('EvaluationRequest');
+export type EvaluationRequest = z.infer<typeof evaluationRequestSchema>;
+
+/** `POST /evaluations` answer. */
+export const requestedEvaluationSchema = z
+  .object({
+    request: evaluationRequestSchema,
+    created: z.boolean().openapi({ description: 'false: the same evaluation was asked for before, and this is that request.' }),
+  })
+  .openapi('RequestedEvaluation');
+
+const verdictValues = ['improved', 'unchanged', 'regressed', 'no-baseline'] as const;
+
+export const metricComparisonSchema = z
+  .object({
+    goal: z.enum(['max', 'min']),
+    head: z.number().optional(),
+    base: z.number().optional(),
+    delta: z.number().optional().openapi({ description: 'head − base.' }),
+    relativeDelta: z.number().optional().openapi({ description: 'delta / |base|.' }),
+    allowed: z.number().optional().openapi({ description: 'The change the tolerance allows: absolute + relative × |base|.' }),
+    verdict: z.enum(verdictValues),
+  })
+  .openapi('MetricComparison');
+
+/** One evaluation: a pipeline at one commit set on one dataset version with one parameter point. */
+export const evaluationSchema = z
+  .object({
+    evaluationId: z.string(),
+    requestId: z.string(),
+    pipeline: z.string(),
+    part: z.number().int(),
+    phase: z.enum(['baseline', 'candidate']),
+    commitSet: commitSetShape,
+    commitSetId: z.string(),
+    isBaselineCommitSet: z.boolean(),
+    dataset: z.string(),
+    version: z.number().int(),
+    parameters: z.record(z.string(), scalar),
+    pointHash: z.string(),
+    repeats: z.number().int(),
+    status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+    baselineEvaluationId: z.string().optional(),
+    scores: z.record(z.string(), z.object({ mean: z.number(), spread: z.number().optional(), values: z.array(z.number()) })).optional(),
+    comparison: z.record(z.string(), metricComparisonSchema).optional(),
+    verdict: z.enum(verdictValues).optional(),
+    regressed: z.boolean().optional(),
+    comparisonError: z.string().optional(),
+    failure: z
+      .object({
+        error: z.string(),
+        reason: z.string(),
+        stage: z.string().optional(),
+        repeat: z.number().int().optional(),
+        exitCode: z.number().int().nullable().optional(),
+        stderrTail: z.string().optional(),
+      })
+      .optional(),
+    stages: z.array(z.object({ repeat: z.number().int(), stage: z.number().int(), name: z.string(), durationMs: z.number(), exitCode: z.number().int().nullable() })).optional(),
+    artifactsPrefix: z.string().openapi({ description: 'Where outputs, logs and stage results are in the data bucket.' }),
+    report: z.object({ status: z.literal('wanted'), template: z.string().optional() }).optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    startedAt: z.string(),
+    finishedAt: z.string().optional(),
+    durationMs: z.number().optional(),
+  })
+  .openapi('Evaluation');
+export type Evaluation = z.infer<typeof evaluationSchema>;
+
+export const evaluationPageSchema = z
+  .object({
+    items: z.array(evaluationSchema),
+    cursor: z.string().optional().openapi({ description: 'Pass as `cursor` to get the next page; absent on the last page.' }),
+  })
+  .openapi('EvaluationPage');
+
+/** `GET /evaluations` query. */
+export const listEvaluationsQuerySchema = z
+  .strictObject({
+    pipeline: plainName.optional().openapi({ description: 'Only evaluations of this pipeline.' }),
+    dataset: datasetName.optional().openapi({ description: 'Only evaluations on this dataset.' }),
+    status: z.enum(['running', 'succeeded', 'failed', 'cancelled']).optional(),
+    repository: plainName.optional().openapi({ description: 'With `commit`: evaluations whose commit set holds this commit.' }),
+    commit: fullSha.optional().openapi({ description: 'A full sha of `repository`.' }),
+    request: z.string().regex(ULID, 'expected a request id (a 26-character ULID)').optional().openapi({ description: 'Only the evaluations of this request.' }),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).openapi({ description: `Page size, 1 to ${MAX_PAGE_SIZE}.` }),
+    cursor: z.string().min(1).max(2048).optional().openapi({ description: 'The `cursor` of the previous page.' }),
+  })
+  .refine((q) => (q.repository === undefined) === (q.commit === undefined), { message: 'give repository and commit together', path: ['commit'] });
+export type ListEvaluationsQuery = z.infer<typeof listEvaluationsQuerySchema>;
+
+const evaluationIdParam = z
+  .string()
+  .regex(ULID, 'expected an evaluation id (a 26-character ULID)')
+  .openapi({ param: { description: 'The evaluation id (a ULID).' }, example: '01JD8X5Q3ZC9W8M2V7K4T6R1YB' });
+
+export const evaluationIdParamsSchema = z.strictObject({ id: evaluationIdParam });
+
+export const requestIdParamsSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(ULID, 'expected a request id (a 26-character ULID)')
+    .openapi({ param: { description: 'The evaluation request id (a ULID).' }, example: '01JD8X5Q3ZC9W8M2V7K4T6R1YB' }),
+});
+
+/** `GET /compare` query. */
+export const compareQuerySchema = z.strictObject({
+  head: z.string().regex(ULID, 'expected an evaluation id (a 26-character ULID)').openapi({ description: 'The evaluation to judge.' }),
+  base: z
+    .string()
+    .regex(ULID, 'expected an evaluation id (a 26-character ULID)')
+    .optional()
+    .openapi({ description: 'The evaluation to compare with; the head’s own baseline when absent.' }),
+});
+
+/** `GET /compare` answer: per metric, both values, the delta and the verdict. */
+export const comparisonSchema = z
+  .object({
+    pipeline: z.string(),
+    head: evaluationSchema,
+    base: evaluationSchema.optional(),
+    metrics: z.record(z.string(), metricComparisonSchema),
+    verdict: z.enum(verdictValues),
+    regressed: z.boolean(),
+  })
+  .openapi('Comparison');
+export type Comparison = z.infer<typeof comparisonSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // SFTP users (admin only): users of the config are listed; users added at run time are managed.
 
 const sftpUserName = z

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -15,6 +16,7 @@ export const endpointEnv = {
   s3: 'AWS_ENDPOINT_URL_S3',
   dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
   sqs: 'AWS_ENDPOINT_URL_SQS',
+  sfn: 'AWS_ENDPOINT_URL_SFN',
 } as const;
 
 function endpoint(name: string, env: NodeJS.ProcessEnv): string | undefined {
@@ -55,4 +57,10 @@ export function createDocumentClient(env: NodeJS.ProcessEnv = process.env): Dyna
 export function createSqsClient(env: NodeJS.ProcessEnv = process.env): SQSClient {
   const url = endpoint(endpointEnv.sqs, env);
   return new SQSClient(url ? { endpoint: url } : {});
+}
+
+/** A Step Functions client for AWS or, when `AWS_ENDPOINT_URL_SFN` is set, for the local runtime's face. */
+export function createSfnClient(env: NodeJS.ProcessEnv = process.env): SFNClient {
+  const url = endpoint(endpointEnv.sfn, env);
+  return new SFNClient(url ? { endpoint: url } : {});
 }

@@ -31,6 +31,8 @@ export interface QueueDefinition {
 
 export const queues = {
   ingest: { visibilityTimeoutSeconds: 900 * 6, maxReceiveCount: 5, batchSize: 5, consumerTimeoutSeconds: 900, dlqRetentionDays: 14 },
+  /** Evaluation requests (one message per part); `start-evaluation` starts one execution per message. */
+  evaluation: { visibilityTimeoutSeconds: 60 * 6, maxReceiveCount: 5, batchSize: 10, consumerTimeoutSeconds: 60, dlqRetentionDays: 14 },
 } as const satisfies Record<string, QueueDefinition>;
 
 export type QueueName = keyof typeof queues;
@@ -53,10 +55,28 @@ export const env = {
   ingestQueueUrl: 'INGEST_QUEUE_URL',
   /** IAM role name → app role (JSON), for the API's IAM authenticator. */
   roleMap: 'ROLE_MAP',
+  /** Where evaluation requests are queued (the API, and `Finish` for a request's next part). */
+  evaluationQueueUrl: 'EVALUATION_QUEUE_URL',
+  /** The evaluation state machine `start-evaluation` starts executions of. */
+  stateMachineArn: 'STATE_MACHINE_ARN',
   /** The Transfer Family server run-time SFTP users are added to (set only when `sftp.enabled`). */
   sftpServerId: 'SFTP_SERVER_ID',
   /** The one IAM role run-time SFTP users get; their session policy scopes it to their folder. */
   sftpUserRoleArn: 'SFTP_USER_ROLE_ARN',
+} as const;
+
+/** The evaluation state machine as the stack and the local runtime name it. */
+export const evaluation = {
+  /** State machine name: `symbiont-<stage>-evaluate`. */
+  stateMachineName: (stage: string) => `symbiont-${stage}-evaluate`,
+  /** Inline Map iterations run at once (Step Functions allows at most 40). */
+  maxConcurrency: 40,
+  /** Points one execution evaluates at most; a larger request runs as several parts. */
+  maxPointsPerExecution: 500,
+  /** History events one execution may be estimated to use (Step Functions stops at 25,000). */
+  maxHistoryEventsPerExecution: 20_000,
+  /** Data bucket prefix of evaluation outputs, logs and results: `evaluations/<id>/`. */
+  outputPrefix: 'evaluations/',
 } as const;
 
 /** Names of the local resources (in AWS, CloudFormation names them). */

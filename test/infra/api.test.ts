@@ -72,12 +72,18 @@ describe('data API', () => {
     expect([statement.Resource].flat()).toHaveLength(allowed.length);
   });
 
-  it('gives the API function read access to the table and nothing to write', () => {
+  it('gives the API function reads of the table, and the writes that record commits and evaluation requests', () => {
     const role = logicalId(template, 'AWS::IAM::Role', 'ApiHandlerRole');
     const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) =>
       (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role),
     )!;
     const actions = (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) => [s.Action].flat());
-    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect([...new Set(actions.filter((a) => a.startsWith('dynamodb:')))].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
   });
 });

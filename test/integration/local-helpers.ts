@@ -14,7 +14,7 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export const exampleConfig = join(repoRoot, 'symbiont.config.json');
 
 /** Every port 0: each test file's runtime gets free ports of its own. */
-export const freePorts = { api: 0, s3: 0, dynamodb: 0, sqs: 0, sftp: 0 } as const;
+export const freePorts = { api: 0, s3: 0, dynamodb: 0, sqs: 0, sftp: 0, stepfunctions: 0 } as const;
 
 /** A fresh data directory; `remove()` deletes it. */
 export function tempDataDir(label: string): { path: string; remove(): void } {
@@ -25,7 +25,7 @@ export function tempDataDir(label: string): { path: string; remove(): void } {
 /** The ports a runtime got, to restart it on the same ones. */
 export function portsOf(endpoints: Endpoints) {
   const port = (url: string) => Number(new URL(url).port);
-  return { api: port(endpoints.api), s3: port(endpoints.s3), dynamodb: port(endpoints.dynamodb), sqs: port(endpoints.sqs), sftp: endpoints.sftp.port };
+  return { api: port(endpoints.api), s3: port(endpoints.s3), dynamodb: port(endpoints.dynamodb), sqs: port(endpoints.sqs), sftp: endpoints.sftp.port, stepfunctions: port(endpoints.stepfunctions) };
 }
 
 /** Polls `probe` until it returns something other than `undefined`, or fails after `timeoutMs`. */

@@ -51,7 +51,7 @@ describe('local runtime', () => {
     // Assess
     expect(written).toEqual(JSON.parse(JSON.stringify(runtime.endpoints)));
     expect(written).toMatchObject({
-      stepfunctions: null,
+      stateMachines: { evaluate: 'arn:aws:states:us-east-1:000000000000:stateMachine:symbiont-dev-evaluate' },
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
       buckets: { landing: 'symbiont-dev-landing', data: 'symbiont-dev-data' },
       table: { name: 'symbiont-dev', indexes: ['gsi1', 'gsi2'], ttlAttribute: 'expiresAt' },

@@ -43,7 +43,7 @@ function npmStart(args: readonly string[], onOutput?: (stdout: string, child: Re
   });
 }
 
-const freePortFlags = ['--api-port', '0', '--s3-port', '0', '--dynamodb-port', '0', '--sqs-port', '0', '--sftp-port', '0'];
+const freePortFlags = ['--api-port', '0', '--s3-port', '0', '--dynamodb-port', '0', '--sqs-port', '0', '--sftp-port', '0', '--stepfunctions-port', '0'];
 
 /**
  * Stand-ins for the real handlers: they read their settings once per process, and this file

@@ -30,6 +30,7 @@ let handler: (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
 beforeAll(async () => {
   vi.stubEnv('TABLE_NAME', 'symbiont-dev');
+  vi.stubEnv('EVALUATION_QUEUE_URL', 'https://sqs.eu-west-1.amazonaws.com/123456789012/symbiont-dev-evaluation');
   vi.stubEnv('AWS_REGION', 'eu-west-1');
   vi.stubEnv('SYMBIONT_CONFIG', fileURLToPath(new URL('../../symbiont.config.json', import.meta.url)));
   vi.stubEnv(

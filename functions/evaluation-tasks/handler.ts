@@ -1,0 +1,28 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { loadConfig } from '#config/load';
+import { sqsEvaluationQueue } from '../../layers/evaluation/queue.ts';
+import { runEvaluationTask, type EvaluationTaskDeps } from '../../layers/evaluation/tasks.ts';
+import { createDocumentClient, createS3Client, createSqsClient } from '#shared/aws';
+import { requireEnv } from '#shared/env';
+import { logger } from '#shared/observability';
+import { env } from '#shared/resources';
+import { Table } from '#store/table';
+
+// Read once per container: a missing variable or a bad config fails the cold start, by name.
+const deps: EvaluationTaskDeps = {
+  table: new Table(createDocumentClient(), requireEnv(env.tableName)),
+  s3: createS3Client(),
+  dataBucket: requireEnv(env.dataBucket),
+  config: loadConfig().config,
+  queue: sqsEvaluationQueue(createSqsClient(), requireEnv(env.evaluationQueueUrl)),
+};
+
+/**
+ * The Task states of the evaluation state machine: the payload's `task` names which (see
+ * `layers/evaluation/tasks.ts`). Errors are thrown with their names, which the state machine's
+ * Retry and Catch match on.
+ */
+export const handler = middy<unknown, unknown>()
+  .use(injectLambdaContext(logger))
+  .handler((payload) => runEvaluationTask(payload, deps));

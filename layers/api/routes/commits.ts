@@ -1,0 +1,43 @@
+import { CapabilityUnavailableError } from '../errors.ts';
+import { defineRoute, Reply, type ApiDependencies, type Route } from '../route.ts';
+import { reportCommitBodySchema, reportedCommitSchema, repositoryListSchema } from '../schemas.ts';
+import type { EvaluationService } from '../../evaluation/service.ts';
+
+/**
+ * Commits: CI (or a scientist) reports a commit with `POST /commits`; one on the repository's
+ * default branch moves its head, which is what an evaluation request evaluates by default and
+ * compares with. `GET /repositories` shows the heads.
+ */
+export const commitRoutes: readonly Route[] = [
+  defineRoute({
+    method: 'post',
+    path: '/commits',
+    operationId: 'reportCommit',
+    summary: 'Records a commit; one on the default branch moves the repository’s head.',
+    description: 'Reporting the same commit again changes nothing. A push older than the head’s does not move it back.',
+    tags: ['commits'],
+    access: ['admin', 'scientist'],
+    request: { body: reportCommitBodySchema },
+    response: { status: 201, description: 'The commit, as recorded, and the head after it.', schema: reportedCommitSchema },
+    handle: async ({ body }, { caller, deps }) => {
+      const reported = await evaluations(deps).reportCommit(body, caller);
+      return new Reply({ ...reported, ...(reported.head ? { head: reported.head } : {}) }, reported.created ? 201 : 200);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/repositories',
+    operationId: 'listRepositories',
+    summary: 'Lists the configured repositories and their default-branch heads.',
+    tags: ['commits'],
+    access: ['admin', 'scientist'],
+    response: { description: 'Every repository of the config.', schema: repositoryListSchema },
+    handle: async (_input, { deps }) => ({ items: await evaluations(deps).heads() }),
+  }),
+];
+
+/** The evaluation service, or a 503 where the API was built without it. */
+export function evaluations(deps: ApiDependencies): EvaluationService {
+  if (!deps.evaluations) throw new CapabilityUnavailableError('commits and evaluations are not available from this API');
+  return deps.evaluations;
+}

@@ -1,0 +1,94 @@
+import { defineRoute, Reply, type Route } from '../route.ts';
+import {
+  compareQuerySchema,
+  comparisonSchema,
+  evaluationIdParamsSchema,
+  evaluationPageSchema,
+  evaluationRequestSchema,
+  evaluationSchema,
+  listEvaluationsQuerySchema,
+  requestedEvaluationSchema,
+  requestEvaluationBodySchema,
+  requestIdParamsSchema,
+} from '../schemas.ts';
+import { evaluations } from './commits.ts';
+
+/**
+ * Continuous evaluation: request an evaluation (`POST /evaluations`: what is missing defaults to
+ * the default-branch heads, the latest dataset versions and the pipeline's grid), follow its
+ * progress, list and read evaluations, and compare two of them metric by metric.
+ */
+const readers = ['admin', 'scientist'] as const;
+
+export const evaluationRoutes: readonly Route[] = [
+  defineRoute({
+    method: 'post',
+    path: '/evaluations',
+    operationId: 'requestEvaluation',
+    summary: 'Requests an evaluation of a pipeline: commit sets × dataset versions × parameter points.',
+    description:
+      'Recorded, then queued; it runs as one Step Functions execution per part. Asking again for the same evaluation answers the earlier request (200) unless `rerun` is set (admins).',
+    tags: ['evaluations'],
+    access: ['admin', 'scientist'],
+    request: { body: requestEvaluationBodySchema },
+    response: { status: 202, description: 'The request, recorded and queued.', schema: requestedEvaluationSchema },
+    errors: [409],
+    handle: async ({ body }, { caller, deps }) => {
+      const { request, created } = await evaluations(deps).requestEvaluation(body, caller);
+      const { pointers: _pointers, baselineOrder: _order, trigger: _trigger, ...shown } = request;
+      return new Reply({ request: shown, created }, created ? 202 : 200);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/evaluations',
+    operationId: 'listEvaluations',
+    summary: 'Lists evaluations, newest first, a page at a time.',
+    description: 'Filter by pipeline, dataset, status, request, or a commit of a repository (give both).',
+    tags: ['evaluations'],
+    access: readers,
+    request: { query: listEvaluationsQuerySchema },
+    response: { description: 'One page of evaluations.', schema: evaluationPageSchema },
+    handle: async ({ query }, { deps }) => evaluations(deps).listEvaluations(query),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/evaluations/{id}',
+    operationId: 'getEvaluation',
+    summary: 'Shows one evaluation: status, scores, comparison with its baseline, timings, failure.',
+    tags: ['evaluations'],
+    access: readers,
+    request: { params: evaluationIdParamsSchema },
+    response: { description: 'The evaluation.', schema: evaluationSchema },
+    errors: [404],
+    handle: async ({ params }, { deps }) => evaluations(deps).getEvaluation(params.id),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/evaluations/requests/{id}',
+    operationId: 'getEvaluationRequest',
+    summary: 'Shows an evaluation request and its progress (done, failed, regressed of total).',
+    tags: ['evaluations'],
+    access: readers,
+    request: { params: requestIdParamsSchema },
+    response: { description: 'The request.', schema: evaluationRequestSchema },
+    errors: [404],
+    handle: async ({ params }, { deps }) => {
+      const { pointers: _pointers, baselineOrder: _order, trigger: _trigger, ...shown } = await evaluations(deps).getRequest(params.id);
+      return shown;
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/compare',
+    operationId: 'compareEvaluations',
+    summary: 'Compares two evaluations metric by metric: both values, the delta and the verdict.',
+    description: 'Without `base`, the head evaluation is compared with its own baseline.',
+    tags: ['evaluations'],
+    access: readers,
+    request: { query: compareQuerySchema },
+    response: { description: 'The comparison.', schema: comparisonSchema },
+    errors: [404],
+    handle: async ({ query }, { deps }) => evaluations(deps).compare(query.head, query.base),
+  }),
+];

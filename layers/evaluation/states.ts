@@ -1,0 +1,42 @@
+import type { TaskName } from './tasks.ts';
+
+/**
+ * The Task states of the evaluation state machine and the task each runs: the contract between the
+ * definition (infra), the tasks function and the local runtime's overrides, which are keyed by
+ * these names. `RunStage` runs a stage: a Lambda task for now (which says stages do not run there
+ * yet), ECS RunTask .sync in AWS next; locally the runtime's stage runner either way.
+ */
+export const taskStates = {
+  Prepare: 'prepare',
+  StartPoint: 'start-point',
+  RunStage: 'run-stage',
+  RecordScores: 'record-scores',
+  Compare: 'compare',
+  RecordFailure: 'record-failure',
+  Tally: 'tally',
+  ReportWanted: 'report-wanted',
+  Finish: 'finish',
+} as const satisfies Record<string, TaskName>;
+
+export type TaskStateName = keyof typeof taskStates;
+
+/** Task states that run a stage command rather than a task of the tasks function. */
+export const stageStates: readonly TaskStateName[] = ['RunStage'];
+
+/** The other states, named here so that tests and people find them by the same names. */
+export const otherStates = {
+  phases: 'EvaluatePhases',
+  points: 'EvaluatePoints',
+  stages: 'RunStages',
+  regressed: 'Regressed?',
+} as const;
+
+/** Errors a task may be retried on: Lambda's own transient failures and {@link TransientTaskError}. */
+export const retryableErrors = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'TransientTaskError',
+] as const;

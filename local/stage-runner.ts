@@ -1,0 +1,329 @@
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import type { SymbiontConfig } from '#config/schema';
+import { StageFailedError, StageTimeoutError, TransientTaskError } from '../layers/evaluation/errors.ts';
+import { stageEnvironment, stageFiles, stageResultSchema, tail, type StageResult, type StageRun } from '../layers/evaluation/stage-contract.ts';
+import { isTransient } from '../layers/evaluation/tasks.ts';
+import { log as logger } from './log.ts';
+
+/**
+ * The local stage runner: what the stage wrapper does in an ECS task, done in this process. A stage
+ * runs its `command` in a git worktree of `repositories.<r>.path` checked out at the commit set's
+ * sha for that repository (kept under `<dataDir>/worktrees/<repo>/<sha>` and reused), so a commit
+ * that changes the code changes the score for real. It reads its input from the data bucket (the
+ * dataset version's file, cached per version, or the previous stage's output), writes to a fresh
+ * folder, and everything it leaves — output, stdout, stderr, `result.json` — is uploaded under the
+ * run's prefix, where `RecordScores` and `RecordFailure` read it as they would in AWS.
+ *
+ * Commands run with the rights of whoever runs `npm start`.
+ */
+
+const exec = promisify(execFile);
+
+export interface StageRunnerOptions {
+  readonly config: Pick<SymbiontConfig, 'repositories'>;
+  /** Repository paths in the config are relative to this. */
+  readonly configDir: string;
+  readonly dataDir: string;
+  readonly s3: S3Client;
+  /** Stage commands running at once (the state machine may ask for 40). @default the number of CPUs */
+  readonly maxParallel?: number;
+}
+
+/** What a stage run answers when it succeeded (a failure throws). */
+export interface StageRunOutcome {
+  readonly exitCode: 0;
+  readonly durationMs: number;
+}
+
+export interface StageRunner {
+  run(run: StageRun): Promise<StageRunOutcome>;
+}
+
+/** Lines of stderr quoted in the error of a failed stage. */
+const QUOTED_STDERR_LINES = 12;
+
+export function createStageRunner(options: StageRunnerOptions): StageRunner {
+  const worktrees = new WorktreeCache(options);
+  const slots = new Semaphore(options.maxParallel ?? availableParallelism());
+  const workRoot = join(options.dataDir, 'work');
+  const cacheRoot = join(options.dataDir, 'cache');
+  const datasetFiles = new Map<string, Promise<string>>();
+
+  /** The local folder of an object prefix: the work folder mirrors the data bucket's layout. */
+  const localFolder = (prefix: string) => join(workRoot, ...prefix.split('/').filter(Boolean));
+
+  async function datasetFile(bucket: string, key: string): Promise<string> {
+    // A version's object never changes: download it once per runtime and data directory.
+    let file = datasetFiles.get(key);
+    if (!file) {
+      file = (async () => {
+        const path = join(cacheRoot, ...key.split('/'));
+        if (existsSync(path)) return path;
+        mkdirSync(dirname(path), { recursive: true });
+        const temporary = `${path}.${process.pid}.part`;
+        const object = await options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        await pipeline(object.Body as Readable, createWriteStream(temporary));
+        renameSync(temporary, path);
+        return path;
+      })();
+      file.catch(() => datasetFiles.delete(key));
+      datasetFiles.set(key, file);
+    }
+    return file;
+  }
+
+  async function stageInput(run: StageRun): Promise<string> {
+    if (run.input.kind === 'dataset') return datasetFile(run.bucket, run.input.key);
+    const folder = localFolder(run.input.prefix);
+    // Still here from the previous stage (the usual case); else, as in a fresh container, downloaded.
+    if (existsSync(folder)) return folder;
+    // aws-local-stepfunctions starts the next iteration of an in-order Map even after one failed,
+    // where Step Functions stops: a stage whose previous one did not succeed is not run.
+    const previous = run.input.prefix.slice(0, -stageFiles.output.length);
+    if (!(await succeeded(options.s3, run.bucket, `${previous}${stageFiles.result}`))) {
+      throw new StageFailedError(`stage ${run.stageName} not run: the stage before it did not succeed`);
+    }
+    await downloadPrefix(options.s3, run.bucket, run.input.prefix, folder);
+    return folder;
+  }
+
+  async function execute(run: StageRun): Promise<StageRunOutcome> {
+    const repositoryPath = worktrees.repositoryPath(run.repository);
+    const worktree = await worktrees.checkout(run.repository, repositoryPath, run.sha);
+    const folder = localFolder(run.prefix);
+    const output = join(folder, stageFiles.output);
+    rmSync(folder, { recursive: true, force: true });
+    mkdirSync(output, { recursive: true });
+    const input = await stageInput(run);
+
+    const result = await slots.use(() => spawnStage(run, worktree, { input, output }, folder));
+    writeFileSync(join(folder, stageFiles.result), JSON.stringify(result));
+    await uploadFolder(options.s3, run.bucket, run.prefix, folder);
+    const failed = result.exitCode !== 0 || result.timedOut;
+    // The repeat's folders are not read again once its last stage ran (or one failed).
+    if (run.last || failed) {
+      const parts = run.prefix.split('/');
+      rmSync(localFolder(parts.slice(0, 3).join('/')), { recursive: true, force: true });
+      // The evaluation's folder goes with its last repeat (rmdir refuses while another repeat is there).
+      try {
+        rmdirSync(localFolder(parts.slice(0, 2).join('/')));
+      } catch {
+        // Not empty, or gone already.
+      }
+    }
+    if (!failed) return { exitCode: 0, durationMs: result.durationMs };
+
+    const stderr = readTail(join(folder, stageFiles.stderr), result);
+    const where = `stage ${run.stageName} (${run.repository}@${run.sha.slice(0, 12)})`;
+    const quoted = stderr.trim() ? `; stderr ends with:\n${stderr.trimEnd().split('\n').slice(-QUOTED_STDERR_LINES).join('\n')}` : '';
+    if (result.timedOut) throw new StageTimeoutError(`${where} ran past its ${run.timeoutSeconds} s timeout and was stopped${quoted}`);
+    throw new StageFailedError(`${where} exited with ${result.exitCode === null ? `signal ${result.signal ?? 'unknown'}` : `code ${result.exitCode}`}${quoted}`);
+  }
+
+  return {
+    async run(run) {
+      const started = performance.now();
+      try {
+        const outcome = await execute(run);
+        logger.debug('stage ran', { evaluationId: run.evaluationId, stage: run.stageName, repeat: run.repeat + 1, ms: Math.round(performance.now() - started) });
+        return outcome;
+      } catch (error) {
+        if (error instanceof StageFailedError || error instanceof StageTimeoutError) throw error;
+        if (isTransient(error)) throw new TransientTaskError(`stage ${run.stageName}: ${(error as Error).message}`, undefined, { cause: error });
+        throw error;
+      }
+    },
+  };
+}
+
+/** Runs the command with the contract's environment; stdout and stderr go straight to files. */
+function spawnStage(run: StageRun, cwd: string, paths: { input: string; output: string }, folder: string): Promise<StageResult> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const stdout = openSync(join(folder, stageFiles.stdout), 'w');
+  const stderr = openSync(join(folder, stageFiles.stderr), 'w');
+  return new Promise<StageResult>((resolvePromise) => {
+    let timedOut = false;
+    let settled = false;
+    const finish = (exitCode: number | null, signal: string | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      closeSync(stdout);
+      closeSync(stderr);
+      resolvePromise({ exitCode, signal, timedOut, durationMs: performance.now() - started, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString() });
+    };
+    const [command, ...args] = run.command;
+    const child = spawn(command!, args, {
+      cwd,
+      env: { ...process.env, ...stageEnvironment(run, paths) },
+      stdio: ['ignore', stdout, stderr],
+      // Its own process group, so a timeout stops what it started too.
+      detached: true,
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, run.timeoutSeconds * 1000);
+    child.on('error', (error) => {
+      writeFileSync(join(folder, stageFiles.stderr), `symbiont: could not start ${JSON.stringify(command)}: ${error.message}\n`, { flag: 'a' });
+      finish(null, null);
+    });
+    child.on('close', (code, signal) => finish(code, signal));
+  });
+}
+
+function readTail(file: string, result: StageResult): string {
+  try {
+    return tail(readFileSync(file, 'utf8'));
+  } catch {
+    return result.timedOut ? '' : '(no stderr)';
+  }
+}
+
+/**
+ * Worktrees per repository and sha, created once and reused. Creation is serialised per
+ * repository (git locks its worktree list), and a kept worktree is checked to be at its sha the
+ * first time this process uses it: a repository recreated since would have left a stale one.
+ */
+class WorktreeCache {
+  private readonly ready = new Map<string, Promise<string>>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly options: StageRunnerOptions) {}
+
+  repositoryPath(repository: string): string {
+    const spec = this.options.config.repositories[repository];
+    if (!spec?.path) {
+      throw new StageFailedError(`repositories.${repository}.path is not set in the config: the local runtime runs stages in a worktree of a local checkout`);
+    }
+    return isAbsolute(spec.path) ? spec.path : resolve(this.options.configDir, spec.path);
+  }
+
+  checkout(repository: string, repositoryPath: string, sha: string): Promise<string> {
+    const dir = join(this.options.dataDir, 'worktrees', repository, sha);
+    let ready = this.ready.get(dir);
+    if (!ready) {
+      ready = this.serialised(repositoryPath, () => this.create(repositoryPath, dir, sha));
+      ready.catch(() => this.ready.delete(dir));
+      this.ready.set(dir, ready);
+    }
+    return ready;
+  }
+
+  private serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    this.queues.set(key, next.catch(() => undefined));
+    return next;
+  }
+
+  private async create(repositoryPath: string, dir: string, sha: string): Promise<string> {
+    if (!existsSync(join(repositoryPath, '.git')) && !existsSync(join(repositoryPath, 'HEAD'))) {
+      throw new StageFailedError(`${repositoryPath} is not a git repository (create the example ones with: node examples/create-repos.mjs)`);
+    }
+    if (existsSync(join(dir, '.git'))) {
+      const head = await git(dir, ['rev-parse', 'HEAD']).catch(() => '');
+      if (head === sha) return dir;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    await git(repositoryPath, ['worktree', 'prune']);
+    mkdirSync(dirname(dir), { recursive: true });
+    try {
+      await git(repositoryPath, ['worktree', 'add', '--detach', '--force', dir, sha]);
+    } catch (error) {
+      throw new StageFailedError(`commit ${sha} cannot be checked out from ${repositoryPath}: ${firstLine((error as Error).message)} (is it fetched?)`, undefined, { cause: error });
+    }
+    logger.info('worktree created', { worktree: dir, sha });
+    return dir;
+  }
+}
+
+async function git(cwd: string, args: readonly string[]): Promise<string> {
+  const { stdout } = await exec('git', ['-C', cwd, ...args], { encoding: 'utf8' });
+  return stdout.trim();
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((line) => line.trim() && !line.startsWith('Command failed')) ?? text;
+}
+
+/** Uploads every file under `folder` to `prefix` (keys with `/`, whatever the platform). */
+async function uploadFolder(s3: S3Client, bucket: string, prefix: string, folder: string): Promise<void> {
+  const files = listFiles(folder);
+  const pending = [...files];
+  const worker = async () => {
+    for (let file = pending.shift(); file !== undefined; file = pending.shift()) {
+      const key = `${prefix}${relative(folder, file).split(sep).join('/')}`;
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(file) }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
+}
+
+function listFiles(folder: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) files.push(...listFiles(path));
+    else if (entry.isFile() || statSync(path).isFile()) files.push(path);
+  }
+  return files;
+}
+
+/** Whether a stage run's `result.json` says it succeeded (absent: it never finished). */
+async function succeeded(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const result = stageResultSchema.safeParse(JSON.parse(await object.Body!.transformToString('utf8')));
+    return result.success && result.data.exitCode === 0 && !result.data.timedOut;
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    throw error;
+  }
+}
+
+async function downloadPrefix(s3: S3Client, bucket: string, prefix: string, folder: string): Promise<void> {
+  mkdirSync(folder, { recursive: true });
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) {
+      const path = join(folder, ...object.Key!.slice(prefix.length).split('/'));
+      mkdirSync(dirname(path), { recursive: true });
+      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key! }));
+      await pipeline(body.Body as Readable, createWriteStream(path));
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+}
+
+/** At most `size` at once; the rest wait in order. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async use<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await work();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
