@@ -90,7 +90,7 @@ export class TextPrelude implements ContentReader {
       return;
     }
     // A copy: the chunk's memory may be reused once this call returns (and the head is small).
-    this.head.push(chunk.slice());
+    this.head.push(new Uint8Array(chunk));
     this.headLength += chunk.length;
     if (this.headLength >= SNIFF_BYTES) this.start();
   }
