@@ -107,6 +107,7 @@ export function createStageRunner(options: StageRunnerOptions): StageRunner {
     writeFileSync(join(folder, stageFiles.result), JSON.stringify(result));
     await uploadFolder(options.s3, run.bucket, run.prefix, folder);
     const failed = result.exitCode !== 0 || result.timedOut;
+    const stderr = failed ? readTail(join(folder, stageFiles.stderr), result) : '';
     // The repeat's folders are not read again once its last stage ran (or one failed).
     if (run.last || failed) {
       const parts = run.prefix.split('/');
@@ -120,7 +121,6 @@ export function createStageRunner(options: StageRunnerOptions): StageRunner {
     }
     if (!failed) return { exitCode: 0, durationMs: result.durationMs };
 
-    const stderr = readTail(join(folder, stageFiles.stderr), result);
     const where = `stage ${run.stageName} (${run.repository}@${run.sha.slice(0, 12)})`;
     const quoted = stderr.trim() ? `; stderr ends with:\n${stderr.trimEnd().split('\n').slice(-QUOTED_STDERR_LINES).join('\n')}` : '';
     if (result.timedOut) throw new StageTimeoutError(`${where} ran past its ${run.timeoutSeconds} s timeout and was stopped${quoted}`);

@@ -1,0 +1,226 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { run } from '../../cli/main.ts';
+import { captureIo } from './cli-fixtures.ts';
+
+/**
+ * `symbiont commits …` and `symbiont evaluations …` against a fake API on a loopback port that
+ * keeps each request (with its body) and answers from a script.
+ */
+
+interface Seen {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body?: unknown;
+}
+
+const sha = (c: string) => c.repeat(40);
+const evaluation = (overrides: Record<string, unknown> = {}) => ({
+  evaluationId: '01JD8X5Q3ZHEADHEADHEADHEAD',
+  requestId: '01JD8X5Q3ZREQUESTREQUESTRE',
+  pipeline: 'forecast',
+  part: 1,
+  phase: 'candidate',
+  commitSet: { features: sha('a'), model: sha('c') },
+  commitSetId: 'c'.repeat(64),
+  isBaselineCommitSet: false,
+  dataset: 'readings',
+  version: 1,
+  parameters: { window: 3 },
+  pointHash: 'p',
+  repeats: 1,
+  status: 'succeeded',
+  baselineEvaluationId: '01JD8X5Q3ZBASEBASEBASEBASE',
+  scores: { mae: { mean: 1.3365, values: [1.3365] } },
+  comparison: { mae: { goal: 'min', base: 1.0525, head: 1.3365, delta: 0.284, relativeDelta: 0.2698, allowed: 0.02105, verdict: 'regressed' } },
+  verdict: 'regressed',
+  regressed: true,
+  artifactsPrefix: 'evaluations/01JD8X5Q3ZHEADHEADHEADHEAD/',
+  createdAt: '2025-01-06T09:00:00.000Z',
+  updatedAt: '2025-01-06T09:00:01.000Z',
+  startedAt: '2025-01-06T09:00:00.000Z',
+  ...overrides,
+});
+const request = (overrides: Record<string, unknown> = {}) => ({
+  requestId: '01JD8X5Q3ZREQUESTREQUESTRE',
+  pipeline: 'forecast',
+  reason: 'manual',
+  hash: 'f'.repeat(64),
+  rerun: 0,
+  commitSets: [{ features: sha('a'), model: sha('c') }],
+  datasetVersions: [{ dataset: 'readings', version: 1 }],
+  parameterPoints: [{ window: 3 }],
+  repeats: 1,
+  baselineCommitSet: { features: sha('a'), model: sha('b') },
+  total: 2,
+  done: 0,
+  failed: 0,
+  cancelled: 0,
+  regressed: 0,
+  executions: [`forecast-${'f'.repeat(40)}`],
+  partsFinished: 0,
+  status: 'queued',
+  createdBy: 'local-admin',
+  createdAt: '2025-01-06T09:00:00.000Z',
+  updatedAt: '2025-01-06T09:00:00.000Z',
+  ...overrides,
+});
+
+let seen: Seen[] = [];
+let answers: ((s: Seen) => { status: number; body: unknown } | undefined)[] = [];
+/** A loopback HTTP server that records requests and answers with the first script entry that answers. */
+function scriptedApi() {
+  return import('node:http').then(({ createServer }) => {
+    const http = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        const text = Buffer.concat(chunks).toString('utf8');
+        const request: Seen = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), ...(text ? { body: JSON.parse(text) } : {}) };
+        seen.push(request);
+        const answer = answers.map((a) => a(request)).find((a) => a !== undefined) ?? { status: 404, body: { error: { code: 'not_found', message: 'no route' } } };
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer.body));
+      });
+    });
+    return new Promise<{ url: string; close: () => Promise<void> }>((resolve) =>
+      http.listen(0, '127.0.0.1', () => {
+        const { port } = http.address() as { port: number };
+        resolve({ url: `http://127.0.0.1:${port}`, close: () => new Promise((done) => http.close(() => done())) });
+      }),
+    );
+  });
+}
+
+let api: { url: string; close: () => Promise<void> };
+
+beforeAll(async () => {
+  api = await scriptedApi();
+});
+
+afterAll(async () => {
+  await api.close();
+});
+
+beforeEach(() => {
+  seen = [];
+  answers = [];
+});
+
+const at = ['--api', 'placeholder', '--token', 'admin-token-0123456789abcdef'];
+const args = (...command: string[]) => [...command, ...at.map((a) => (a === 'placeholder' ? api.url : a))];
+
+describe('commits report', () => {
+  it('posts the commit and says the head moved', async () => {
+    // Prepare
+    answers.push((s) =>
+      s.path === '/commits'
+        ? {
+            status: 201,
+            body: {
+              commit: { repository: 'model', sha: sha('c'), branch: 'main', pushedAt: '2025-01-06T09:00:00.000Z', source: 'api', reportedBy: 'local-admin', recordedAt: '2025-01-06T09:00:00.000Z' },
+              created: true,
+              headMoved: true,
+              head: { repository: 'model', sha: sha('c'), branch: 'main', seq: 3, pushedAt: '2025-01-06T09:00:00.000Z', movedAt: '2025-01-06T09:00:00.000Z' },
+            },
+          }
+        : undefined,
+    );
+    const { io, stdout } = captureIo();
+
+    // Act
+    const code = await run(args('commits', 'report', 'model', sha('C')), io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(seen[0]).toMatchObject({ method: 'POST', path: '/commits', body: { repository: 'model', sha: sha('c') } });
+    expect(stdout()).toMatch(new RegExp(`head\\s+${sha('c')} \\(moved; #3\\)`));
+  });
+});
+
+describe('evaluations run', () => {
+  it('asks for the commits, dataset versions and parameter values given', async () => {
+    // Prepare
+    answers.push((s) => (s.path === '/evaluations' ? { status: 202, body: { request: request(), created: true } } : undefined));
+    const { io, stdout } = captureIo();
+
+    // Act
+    const code = await run(args('evaluations', 'run', 'forecast', '--commit', 'model@CCCCCCC', '--dataset', 'readings@v2', '--param', 'window=3,7', '--param', 'smooth=true'), io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(seen[0]!.body).toEqual({
+      pipeline: 'forecast',
+      commitSets: [{ model: 'ccccccc' }],
+      datasetVersions: [{ dataset: 'readings', version: 2 }],
+      parameters: { window: [3, 7], smooth: [true] },
+    });
+    expect(stdout()).toMatch(/request\s+01JD8X5Q3ZREQUESTREQUESTRE/);
+  });
+
+  it('waits for the request and lists its evaluations with their verdicts', async () => {
+    // Prepare
+    let polls = 0;
+    answers.push((s) => (s.path === '/evaluations' && s.method === 'POST' ? { status: 202, body: { request: request(), created: true } } : undefined));
+    answers.push((s) =>
+      s.path.startsWith('/evaluations/requests/')
+        ? { status: 200, body: request(++polls < 2 ? { status: 'running', done: 1 } : { status: 'finished', done: 2, regressed: 1 }) }
+        : undefined,
+    );
+    answers.push((s) => (s.path === '/evaluations' && s.method === 'GET' ? { status: 200, body: { items: [evaluation()] } } : undefined));
+    const { io, stdout, stderr } = captureIo();
+
+    // Act
+    const code = await run(args('evaluations', 'run', 'forecast', '--wait'), io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(seen.find((s) => s.method === 'GET' && s.path === '/evaluations')?.query).toMatchObject({ request: '01JD8X5Q3ZREQUESTREQUESTRE' });
+    expect(stdout()).toMatch(/01JD8X5Q3ZHEADHEADHEADHEAD\s+succeeded\s+features@aaaaaaaaaaaa model@cccccccccccc\s+readings@1\s+window=3\s+mae=1.3365\s+mae \+27.0%\s+REGRESSED/);
+    expect(stderr()).toMatch(/finished: 2 of 2 done \(2 succeeded, 1 regressed\)/);
+  });
+
+  it('refuses a --commit that is not repo@sha, without calling the API', async () => {
+    // Prepare
+    const { io, stderr } = captureIo();
+
+    // Act
+    const code = await run(args('evaluations', 'run', 'forecast', '--commit', 'model'), io);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr()).toMatch(/"model" is not repo@sha/);
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('evaluations compare', () => {
+  it('asks for base and head and prints each metric with both values, the delta and the verdict', async () => {
+    // Prepare
+    answers.push((s) =>
+      s.path === '/compare'
+        ? {
+            status: 200,
+            body: {
+              pipeline: 'forecast',
+              head: evaluation(),
+              base: evaluation({ evaluationId: '01JD8X5Q3ZBASEBASEBASEBASE', commitSet: { features: sha('a'), model: sha('b') } }),
+              metrics: evaluation().comparison,
+              verdict: 'regressed',
+              regressed: true,
+            },
+          }
+        : undefined,
+    );
+    const { io, stdout } = captureIo();
+
+    // Act
+    const code = await run(args('evaluations', 'compare', '01JD8X5Q3ZBASEBASEBASEBASE', '01JD8X5Q3ZHEADHEADHEADHEAD'), io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(seen[0]!.query).toEqual({ base: '01JD8X5Q3ZBASEBASEBASEBASE', head: '01JD8X5Q3ZHEADHEADHEADHEAD' });
+    expect(stdout()).toMatch(/mae \(lower is better\)\s+1\.0525\s+1\.3365\s+\+0\.284\s+\+27\.0%\s+±0\.02105\s+REGRESSED/);
+  });
+});
