@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { DatasetSpec } from '#config/schema';
 import { TextPrelude, type ContentReader } from './content.ts';
 import { CsvReader } from './csv-reader.ts';
@@ -74,7 +75,8 @@ export interface ValidateOptions {
   /**
    * Inflate gzip input on a worker thread, so unpacking overlaps with checking (a second core does
    * the unpacking). @default true when `declaredBytes` is at least 1 MiB (starting a thread costs
-   * ~30 ms: not worth it for small files)
+   * ~30 ms: not worth it for small files) and the machine has two cores or more (a Lambda function
+   * below 1,769 MB has less than one: a second thread would only take turns with the first)
    */
   readonly inflateOffThread?: boolean;
 }
@@ -120,7 +122,7 @@ export async function validateStream(
         maxGzipRatio: normalized.maxGzipRatio,
         datasetName: phrasing.datasetName,
         declaredBytes: options.declaredBytes,
-        inflateOffThread: options.inflateOffThread ?? (options.declaredBytes ?? 0) >= 1 << 20,
+        inflateOffThread: options.inflateOffThread ?? ((options.declaredBytes ?? 0) >= 1 << 20 && availableParallelism() >= 2),
       },
       reader,
       issues,
