@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -20,6 +20,8 @@ export interface SymbiontFunctionProps {
   readonly timeout?: Duration;
   /** @default 512 */
   readonly memorySize?: number;
+  /** Disk under /tmp, in MiB (512 to 10240). @default 512 */
+  readonly ephemeralStorageMiB?: number;
   /** Extra environment; the config path and service name are always set. */
   readonly environment?: Record<string, string>;
   /** @default logs.RetentionDays.ONE_MONTH */
@@ -66,6 +68,7 @@ export class SymbiontFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
+      ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMiB ?? 512),
       timeout: props.timeout ?? Duration.seconds(30),
       role: this.role,
       logGroup: this.logGroup,

@@ -77,6 +77,9 @@ export class Ingest extends Construct {
       configFile: props.configFile,
       timeout: Duration.seconds(settings.consumerTimeoutSeconds),
       memorySize: 1024,
+      // Past 500,000 distinct keys the validator checks uniqueness in hash partitions under /tmp
+      // (about 24 bytes a key: ~3.5 GB for a 5 GB file), so the function gets Lambda's largest disk.
+      ephemeralStorageMiB: 10240,
       environment: {
         [env.tableName]: storage.table.tableName,
         [env.landingBucket]: storage.landingBucket.bucketName,

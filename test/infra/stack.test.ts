@@ -134,6 +134,7 @@ describe('ingest', () => {
   it('runs ingest-upload on nodejs22.x with the table and buckets in its environment', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
+      EphemeralStorage: { Size: 10240 },
       Environment: {
         Variables: Match.objectLike({
           TABLE_NAME: Match.anyValue(),
