@@ -116,6 +116,7 @@ export class Sftp extends Construct {
 
     new CfnOutput(this, 'Endpoint', { value: this.endpoint, description: 'SFTP endpoint: sftp <user>@<this>' });
     new CfnOutput(this, 'ServerId', { value: serverId, description: 'Transfer Family server id' });
+    new CfnOutput(this, 'LogGroupName', { value: this.logGroup.logGroupName, description: 'Structured logs of the SFTP server' });
   }
 
   /**
