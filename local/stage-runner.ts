@@ -1,7 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -51,6 +53,7 @@ const QUOTED_STDERR_LINES = 12;
 
 export function createStageRunner(options: StageRunnerOptions): StageRunner {
   const worktrees = new WorktreeCache(options);
+  const spawner = new Spawner();
   const slots = new Semaphore(options.maxParallel ?? availableParallelism());
   const workRoot = join(options.dataDir, 'work');
   const cacheRoot = join(options.dataDir, 'cache');
@@ -99,25 +102,21 @@ export function createStageRunner(options: StageRunnerOptions): StageRunner {
     const worktree = await worktrees.checkout(run.repository, repositoryPath, run.sha);
     const folder = localFolder(run.prefix);
     const output = join(folder, stageFiles.output);
-    rmSync(folder, { recursive: true, force: true });
-    mkdirSync(output, { recursive: true });
+    await rm(folder, { recursive: true, force: true });
+    await mkdir(output, { recursive: true });
     const input = await stageInput(run);
 
-    const result = await slots.use(() => spawnStage(run, worktree, { input, output }, folder));
-    writeFileSync(join(folder, stageFiles.result), JSON.stringify(result));
+    const result = await slots.use(() => spawner.run(run, worktree, { input, output }, folder));
+    await writeFile(join(folder, stageFiles.result), JSON.stringify(result));
     await uploadFolder(options.s3, run.bucket, run.prefix, folder);
     const failed = result.exitCode !== 0 || result.timedOut;
-    const stderr = failed ? readTail(join(folder, stageFiles.stderr), result) : '';
+    const stderr = failed ? await readTail(join(folder, stageFiles.stderr), result) : '';
     // The repeat's folders are not read again once its last stage ran (or one failed).
     if (run.last || failed) {
       const parts = run.prefix.split('/');
-      rmSync(localFolder(parts.slice(0, 3).join('/')), { recursive: true, force: true });
+      await rm(localFolder(parts.slice(0, 3).join('/')), { recursive: true, force: true });
       // The evaluation's folder goes with its last repeat (rmdir refuses while another repeat is there).
-      try {
-        rmdirSync(localFolder(parts.slice(0, 2).join('/')));
-      } catch {
-        // Not empty, or gone already.
-      }
+      await rmdir(localFolder(parts.slice(0, 2).join('/'))).catch(() => undefined);
     }
     if (!failed) return { exitCode: 0, durationMs: result.durationMs };
 
@@ -143,50 +142,68 @@ export function createStageRunner(options: StageRunnerOptions): StageRunner {
   };
 }
 
-/** Runs the command with the contract's environment; stdout and stderr go straight to files. */
-function spawnStage(run: StageRun, cwd: string, paths: { input: string; output: string }, folder: string): Promise<StageResult> {
-  const startedAt = new Date();
-  const started = performance.now();
-  const stdout = openSync(join(folder, stageFiles.stdout), 'w');
-  const stderr = openSync(join(folder, stageFiles.stderr), 'w');
-  return new Promise<StageResult>((resolvePromise) => {
-    let timedOut = false;
-    let settled = false;
-    const finish = (exitCode: number | null, signal: string | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      closeSync(stdout);
-      closeSync(stderr);
-      resolvePromise({ exitCode, signal, timedOut, durationMs: performance.now() - started, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString() });
-    };
+/**
+ * Starts stage commands through the helper process of `stage-spawner.mjs` (see why there), one
+ * for the runner's life, started on first use. It does not keep the runtime alive: it is
+ * referenced only while a stage runs, and exits when the runtime does.
+ */
+class Spawner {
+  private child: ChildProcess | undefined;
+  private readonly pending = new Map<number, (result: StageResult) => void>();
+  private next = 0;
+
+  run(run: StageRun, cwd: string, paths: { input: string; output: string }, folder: string): Promise<StageResult> {
+    const child = this.start();
+    const id = ++this.next;
     const [command, ...args] = run.command;
-    const child = spawn(command!, args, {
-      cwd,
-      env: { ...process.env, ...stageEnvironment(run, paths) },
-      stdio: ['ignore', stdout, stderr],
-      // Its own process group, so a timeout stops what it started too.
-      detached: true,
+    return new Promise<StageResult>((resolvePromise) => {
+      this.pending.set(id, resolvePromise);
+      if (this.pending.size === 1) child.channel?.ref();
+      child.send({
+        id,
+        command,
+        args,
+        cwd,
+        env: { ...process.env, ...stageEnvironment(run, paths) },
+        stdout: join(folder, stageFiles.stdout),
+        stderr: join(folder, stageFiles.stderr),
+        timeoutMs: run.timeoutSeconds * 1000,
+      });
     });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
+  }
+
+  private start(): ChildProcess {
+    if (this.child && this.child.exitCode === null && this.child.connected) return this.child;
+    // Plain node, without the loaders the runtime may run under: the helper is plain JavaScript.
+    const child = fork(SPAWNER, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    child.on('message', (message: StageResult & { id: number }) => {
+      const done = this.pending.get(message.id);
+      if (!done) return;
+      this.pending.delete(message.id);
+      if (this.pending.size === 0) child.channel?.unref();
+      const { id: _id, ...result } = message;
+      done(result);
+    });
+    child.on('exit', (code, signal) => {
+      // Stages in flight cannot report any more: they end as failed, with the reason in their stderr.
+      for (const [id, done] of this.pending) {
+        this.pending.delete(id);
+        done({ exitCode: null, signal: signal ?? `helper exited with ${code}`, timedOut: false, durationMs: 0, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString() });
       }
-    }, run.timeoutSeconds * 1000);
-    child.on('error', (error) => {
-      writeFileSync(join(folder, stageFiles.stderr), `symbiont: could not start ${JSON.stringify(command)}: ${error.message}\n`, { flag: 'a' });
-      finish(null, null);
+      if (this.child === child) this.child = undefined;
     });
-    child.on('close', (code, signal) => finish(code, signal));
-  });
+    child.unref();
+    child.channel?.unref();
+    this.child = child;
+    return child;
+  }
 }
 
-function readTail(file: string, result: StageResult): string {
+const SPAWNER = join(dirname(fileURLToPath(import.meta.url)), 'stage-spawner.mjs');
+
+async function readTail(file: string, result: StageResult): Promise<string> {
   try {
-    return tail(readFileSync(file, 'utf8'));
+    return tail(await readFile(file, 'utf8'));
   } catch {
     return result.timedOut ? '' : '(no stderr)';
   }
@@ -266,7 +283,7 @@ async function uploadFolder(s3: S3Client, bucket: string, prefix: string, folder
   const worker = async () => {
     for (let file = pending.shift(); file !== undefined; file = pending.shift()) {
       const key = `${prefix}${relative(folder, file).split(sep).join('/')}`;
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(file) }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(file) }));
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
