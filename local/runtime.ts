@@ -304,8 +304,8 @@ async function loadApi(config: SymbiontConfig, tokens: TokenMap): Promise<HttpAp
     import('#api/api'),
     import('#store/store'),
     import('../layers/evaluation/service.ts'),
-    import('../layers/sftp/users.ts'),
-    import('../layers/sftp/gateway.ts'),
+    import('#sftp/users'),
+    import('#sftp/gateway'),
   ]);
   const store = createStoreFromEnv();
   // Locally the SFTP server reads the table itself, so run-time users need nothing beyond it.

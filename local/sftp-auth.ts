@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { SymbiontConfig } from '#config/schema';
 import type { SftpUserRecord } from '#store/store';
-import { SFTP_USER_NAME } from '../layers/sftp/home.ts';
+import { SFTP_USER_NAME } from '#sftp/home';
 import { log as logger } from './log.ts';
 import type { UserKey } from './sftp-keys.ts';
 

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { removedSftpUserSchema, sftpUserListSchema, sftpUserSchema, type SftpUser } from '#api/schemas';
-import { isFingerprint, parsePublicKey } from '../../layers/sftp/public-keys.ts';
+import { isFingerprint, parsePublicKey } from '#sftp/public-keys';
 import type { CliIo, CommandModule, Session } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { formatFields, formatTable, formatTime, type Column } from '../output.ts';

@@ -7,7 +7,7 @@ import { logger } from '#shared/observability';
 import { env } from '#shared/resources';
 import { createStoreFromEnv } from '#store/store';
 import { createEvaluationServiceFromEnv } from '../../layers/evaluation/service.ts';
-import { createSftpUserServiceFromEnv } from '../../layers/sftp/users.ts';
+import { createSftpUserServiceFromEnv } from '#sftp/users';
 
 // Built once per container: a missing variable, a bad role map or a bad config fails the cold
 // start with its name instead of every request.

@@ -8,7 +8,7 @@ import { evaluationRoutes } from './routes/evaluations.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { sftpUserRoutes } from './routes/sftp-users.ts';
-import type { SftpUserService } from '../sftp/users.ts';
+import type { SftpUserService } from '#sftp/users';
 import { uploadRoutes } from './routes/uploads.ts';
 
 /**

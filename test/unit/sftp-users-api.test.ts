@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApi, type Router } from '#api/api';
 import { createStore, type Store } from '#store/store';
-import { disabledGateway, localGateway, type SftpGateway } from '../../layers/sftp/gateway.ts';
-import { parsePublicKey } from '../../layers/sftp/public-keys.ts';
-import { createSftpUserService } from '../../layers/sftp/users.ts';
+import { disabledGateway, localGateway, type SftpGateway } from '#sftp/gateway';
+import { parsePublicKey } from '#sftp/public-keys';
+import { createSftpUserService } from '#sftp/users';
 import { bearer, config, json, localAuthenticator, MemoryUploads, request } from './api-fixtures.ts';
 import { ed25519Line } from './sftp-users-fixtures.ts';
 import { startTestTable, type TestTable } from './versions-dynalite.ts';

@@ -1,7 +1,7 @@
 import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import type { SftpUserRecord } from '#store/store';
-import { parsePublicKey } from '../../layers/sftp/public-keys.ts';
+import { parsePublicKey } from '#sftp/public-keys';
 import { checkPublicKey, combinedUserDirectory, configUserDirectory, tableUserDirectory, type SftpUserLookup } from '../../local/sftp-auth.ts';
 import { ed25519Line } from './sftp-users-fixtures.ts';
 

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InvalidPublicKeyError } from '../../layers/sftp/errors.ts';
-import { isFingerprint, parsePublicKey } from '../../layers/sftp/public-keys.ts';
+import { InvalidPublicKeyError } from '#sftp/errors';
+import { isFingerprint, parsePublicKey } from '#sftp/public-keys';
 import { ecdsaLine, ed25519Line, mismatchedLine, rsaLine } from './sftp-users-fixtures.ts';
 
 /** Whether OpenSSH's ssh-keygen is on PATH (Debian's openssh-client). */

@@ -11,10 +11,10 @@ import {
 } from '@aws-sdk/client-transfer';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InvalidPublicKeyError, SftpKeyExistsError, SftpUserExistsError } from '../../layers/sftp/errors.ts';
-import { transferGateway } from '../../layers/sftp/gateway.ts';
-import { parsePublicKey } from '../../layers/sftp/public-keys.ts';
-import { createSftpUserServiceFromEnv } from '../../layers/sftp/users.ts';
+import { InvalidPublicKeyError, SftpKeyExistsError, SftpUserExistsError } from '#sftp/errors';
+import { transferGateway } from '#sftp/gateway';
+import { parsePublicKey } from '#sftp/public-keys';
+import { createSftpUserServiceFromEnv } from '#sftp/users';
 import { ed25519Line } from './sftp-users-fixtures.ts';
 
 /**

@@ -13,10 +13,10 @@ import {
   SftpUserExistsError,
   SftpUserNotFoundError,
   UnknownSftpDatasetError,
-} from '../../layers/sftp/errors.ts';
-import { disabledGateway, localGateway, type SftpGateway } from '../../layers/sftp/gateway.ts';
-import { parsePublicKey } from '../../layers/sftp/public-keys.ts';
-import { createSftpUserService, type SftpUserService } from '../../layers/sftp/users.ts';
+} from '#sftp/errors';
+import { disabledGateway, localGateway, type SftpGateway } from '#sftp/gateway';
+import { parsePublicKey } from '#sftp/public-keys';
+import { createSftpUserService, type SftpUserService } from '#sftp/users';
 import { ed25519Line, rsaLine } from './sftp-users-fixtures.ts';
 import { startTestTable, type TestTable } from './versions-dynalite.ts';
 

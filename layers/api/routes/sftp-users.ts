@@ -1,5 +1,5 @@
-import { SftpNotEnabledError } from '../../sftp/errors.ts';
-import type { SftpUserService } from '../../sftp/users.ts';
+import { SftpNotEnabledError } from '#sftp/errors';
+import type { SftpUserService } from '#sftp/users';
 import { defineRoute, Reply, type ApiDependencies, type Route } from '../route.ts';
 import {
   addSftpKeyBodySchema,
