@@ -110,7 +110,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   // With stand-ins for the handlers (adapter tests) the evaluation state machine is not run either.
   const needsRealHandlers = !options.handlers?.ingest || !options.handlers?.api;
   // Started now: building the definition loads aws-cdk-lib (seconds) unless a kept copy is current.
-  const evaluationDefinition = needsRealHandlers ? loadEvaluationDefinition(stepFunctionsDir(dataDir), localTasksArn(region, LOCAL_ACCOUNT_ID, names.table)) : undefined;
+  const evaluationDefinition = needsRealHandlers ? loadEvaluationDefinition(localTasksArn(region, LOCAL_ACCOUNT_ID, names.table)) : undefined;
   evaluationDefinition?.catch(() => undefined);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {

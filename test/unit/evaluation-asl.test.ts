@@ -5,6 +5,10 @@ import type { StageRun } from '../../layers/evaluation/stage-contract.ts';
 import { taskStates } from '../../layers/evaluation/states.ts';
 import { evaluationOverrides } from '#local/stepfunctions-evaluation';
 import { createLocalStepFunctions, taskStateNames, type ExecutionRecord, type HistoryEvent } from '#local/stepfunctions';
+import { loadEvaluationDefinition } from '#local/stepfunctions-definition';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * The evaluation state machine as the stack synthesizes it, run by aws-local-stepfunctions with
@@ -131,6 +135,21 @@ describe('the evaluation state machine under aws-local-stepfunctions', () => {
     // Assess
     expect(names.sort()).toEqual(Object.keys(taskStates).sort());
     for (const name of names) expect(overrides).toHaveProperty(name);
+  });
+
+  it('gives the local runtime the definition the stack builds, and keeps it for the next start', async () => {
+    // Prepare
+    const cache = mkdtempSync(join(tmpdir(), 'symbiont-definition-'));
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:symbiont-dev-evaluation-tasks';
+
+    // Act
+    const first = await loadEvaluationDefinition(arn, cache);
+    const second = await loadEvaluationDefinition(arn, cache);
+    rmSync(cache, { recursive: true, force: true });
+
+    // Assess
+    expect(first).toEqual({ definition: evaluationDefinitionJson(arn), cached: false });
+    expect(second).toEqual({ definition: first.definition, cached: true });
   });
 
   it('refuses to run a definition with a Task state it has no handler for', () => {
