@@ -7,6 +7,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 
+/** Stage processes running now, to stop with the runtime. */
+const running = new Set();
+
 process.on('message', (job) => {
   const startedAt = new Date();
   const started = performance.now();
@@ -44,8 +47,21 @@ process.on('message', (job) => {
     writeFileSync(job.stderr, `symbiont: could not start ${JSON.stringify(job.command)}: ${error.message}\n`, { flag: 'a' });
     finish(null, null);
   });
-  child.on('close', (code, signal) => finish(code, signal));
+  running.add(child);
+  child.on('close', (code, signal) => {
+    running.delete(child);
+    finish(code, signal);
+  });
 });
 
-// The runtime went away: so does this.
-process.on('disconnect', () => process.exit(0));
+// The runtime went away: so does this, and so do the stages it started (each in its own group).
+process.on('disconnect', () => {
+  for (const child of running) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+  process.exit(0);
+});
