@@ -303,7 +303,7 @@ async function loadApi(config: SymbiontConfig, tokens: TokenMap): Promise<HttpAp
   const [{ createApi, bearerTokenAuthenticator }, { createStoreFromEnv }, { createEvaluationServiceFromEnv }, { createSftpUserService }, { localGateway }] = await Promise.all([
     import('#api/api'),
     import('#store/store'),
-    import('../layers/evaluation/service.ts'),
+    import('#evaluation/service'),
     import('#sftp/users'),
     import('#sftp/gateway'),
   ]);

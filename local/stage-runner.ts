@@ -9,9 +9,9 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { SymbiontConfig } from '#config/schema';
-import { StageFailedError, StageTimeoutError, TransientTaskError } from '../layers/evaluation/errors.ts';
-import { stageEnvironment, stageFiles, stageResultSchema, tail, type StageResult, type StageRun } from '../layers/evaluation/stage-contract.ts';
-import { isTransient } from '../layers/evaluation/tasks.ts';
+import { StageFailedError, StageTimeoutError, TransientTaskError } from '#evaluation/errors';
+import { stageEnvironment, stageFiles, stageResultSchema, tail, type StageResult, type StageRun } from '#evaluation/stage-contract';
+import { isTransient } from '#evaluation/tasks';
 import { log as logger } from './log.ts';
 
 /**

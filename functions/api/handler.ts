@@ -6,7 +6,7 @@ import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';
 import { env } from '#shared/resources';
 import { createStoreFromEnv } from '#store/store';
-import { createEvaluationServiceFromEnv } from '../../layers/evaluation/service.ts';
+import { createEvaluationServiceFromEnv } from '#evaluation/service';
 import { createSftpUserServiceFromEnv } from '#sftp/users';
 
 // Built once per container: a missing variable, a bad role map or a bad config fails the cold

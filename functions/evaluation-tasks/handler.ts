@@ -1,8 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { loadConfig } from '#config/load';
-import { sqsEvaluationQueue } from '../../layers/evaluation/queue.ts';
-import { runEvaluationTask, type EvaluationTaskDeps } from '../../layers/evaluation/tasks.ts';
+import { sqsEvaluationQueue } from '#evaluation/queue';
+import { runEvaluationTask, type EvaluationTaskDeps } from '#evaluation/tasks';
 import { createDocumentClient, createS3Client, createSqsClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';

@@ -2,8 +2,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseEvaluationRecord } from '../../layers/evaluation/messages.ts';
-import { startEvaluation, type StartEvaluationDeps } from '../../layers/evaluation/start.ts';
+import { parseEvaluationRecord } from '#evaluation/messages';
+import { startEvaluation, type StartEvaluationDeps } from '#evaluation/start';
 import { createDocumentClient, createSfnClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';

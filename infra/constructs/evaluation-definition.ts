@@ -4,7 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { evaluation as limits } from '#shared/resources';
-import { otherStates, retryableErrors, taskStates, type TaskStateName } from '../../layers/evaluation/states.ts';
+import { otherStates, retryableErrors, taskStates, type TaskStateName } from '#evaluation/states';
 
 /**
  * The evaluation state machine (DESIGN.md "Flows"), in JSONPath only: what aws-local-stepfunctions

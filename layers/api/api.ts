@@ -2,7 +2,7 @@ import type { SymbiontConfig } from '#config/schema';
 import type { Authenticator } from './auth.ts';
 import type { ApiStore, Route } from './route.ts';
 import { createRouter, type Router } from './router.ts';
-import type { EvaluationService } from '../evaluation/service.ts';
+import type { EvaluationService } from '#evaluation/service';
 import { commitRoutes } from './routes/commits.ts';
 import { evaluationRoutes } from './routes/evaluations.ts';
 import { datasetRoutes } from './routes/datasets.ts';

@@ -6,7 +6,7 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { SymbiontConfig } from '#config/schema';
-import type { EvaluationService } from '../evaluation/service.ts';
+import type { EvaluationService } from '#evaluation/service';
 import type { SftpUserService } from '#sftp/users';
 import type { AppRole } from './schemas.ts';
 import type { UploadReader } from './upload-reader.ts';

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluationDefinitionJson, type StateMachineJson } from '../../infra/constructs/evaluation-definition.ts';
-import { EvaluationPartFailedError, InvalidTaskInputError, StageFailedError, TransientTaskError } from '../../layers/evaluation/errors.ts';
-import type { StageRun } from '../../layers/evaluation/stage-contract.ts';
-import { taskStates } from '../../layers/evaluation/states.ts';
+import { EvaluationPartFailedError, InvalidTaskInputError, StageFailedError, TransientTaskError } from '#evaluation/errors';
+import type { StageRun } from '#evaluation/stage-contract';
+import { taskStates } from '#evaluation/states';
 import { evaluationOverrides } from '#local/stepfunctions-evaluation';
 import { createLocalStepFunctions, taskStateNames, type ExecutionRecord, type HistoryEvent } from '#local/stepfunctions';
 import { loadEvaluationDefinition } from '#local/stepfunctions-definition';

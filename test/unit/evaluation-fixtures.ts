@@ -1,6 +1,6 @@
 import { loadConfig } from '#config/load';
-import type { EvaluationMessage } from '../../layers/evaluation/messages.ts';
-import type { EvaluationQueue } from '../../layers/evaluation/queue.ts';
+import type { EvaluationMessage } from '#evaluation/messages';
+import type { EvaluationQueue } from '#evaluation/queue';
 import { datasetHeadKey, datasetVersionKey } from '#store/keys';
 import type { Table } from '#store/table';
 

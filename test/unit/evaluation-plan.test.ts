@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { commitSetId, evaluationIdFor, executionName, pointHash, requestHash } from '../../layers/evaluation/identity.ts';
-import { planRequest, pointsPerPart, type PlanInput } from '../../layers/evaluation/plan.ts';
-import { gridPoints } from '../../layers/evaluation/requests.ts';
+import { commitSetId, evaluationIdFor, executionName, pointHash, requestHash } from '#evaluation/identity';
+import { planRequest, pointsPerPart, type PlanInput } from '#evaluation/plan';
+import { gridPoints } from '#evaluation/requests';
 import { pointKey } from '#store/evaluations';
 
 const sha = (c: string) => c.repeat(40);

@@ -3,8 +3,8 @@ import { ForbiddenError } from '#shared/errors';
 import { getRepositoryHead } from '#store/commits';
 import { getRequest } from '#store/evaluations';
 import { Table } from '#store/table';
-import { InvalidEvaluationRequestError, UnknownCommitError } from '../../layers/evaluation/errors.ts';
-import { reportCommit, requestEvaluation } from '../../layers/evaluation/requests.ts';
+import { InvalidEvaluationRequestError, UnknownCommitError } from '#evaluation/errors';
+import { reportCommit, requestEvaluation } from '#evaluation/requests';
 import { admin, config, memoryQueue, publishVersion, scientist, sha } from './evaluation-fixtures.ts';
 import { startTestTable, type TestTable } from './versions-dynalite.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidMetricsError } from '../../layers/evaluation/errors.ts';
-import { compareScores, parseMetrics, scoreRepeats } from '../../layers/evaluation/scores.ts';
+import { InvalidMetricsError } from '#evaluation/errors';
+import { compareScores, parseMetrics, scoreRepeats } from '#evaluation/scores';
 
 const mae = { mae: { goal: 'min' as const, tolerance: { relative: 0.02 } } };
 const score = (mean: number) => ({ mean, values: [mean] });

@@ -3,10 +3,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getBaseline, getEvaluation, getRequest, type RequestRecord } from '#store/evaluations';
 import { Table } from '#store/table';
-import { EvaluationPartFailedError, InvalidMetricsError, StageRunnerUnavailableError } from '../../layers/evaluation/errors.ts';
-import { reportCommit, requestEvaluation } from '../../layers/evaluation/requests.ts';
-import { runEvaluationTask, type EvaluationTaskDeps, type PreparedPart, type PartTally } from '../../layers/evaluation/tasks.ts';
-import type { StageRun } from '../../layers/evaluation/stage-contract.ts';
+import { EvaluationPartFailedError, InvalidMetricsError, StageRunnerUnavailableError } from '#evaluation/errors';
+import { reportCommit, requestEvaluation } from '#evaluation/requests';
+import { runEvaluationTask, type EvaluationTaskDeps, type PreparedPart, type PartTally } from '#evaluation/tasks';
+import type { StageRun } from '#evaluation/stage-contract';
 import { config, memoryQueue, objectBody, publishVersion, scientist, sha } from './evaluation-fixtures.ts';
 import { startTestTable, type TestTable } from './versions-dynalite.ts';
 

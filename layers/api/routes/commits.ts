@@ -1,7 +1,7 @@
 import { CapabilityUnavailableError } from '../errors.ts';
 import { defineRoute, Reply, type ApiDependencies, type Route } from '../route.ts';
 import { reportCommitBodySchema, reportedCommitSchema, repositoryListSchema } from '../schemas.ts';
-import type { EvaluationService } from '../../evaluation/service.ts';
+import type { EvaluationService } from '#evaluation/service';
 
 /**
  * Commits: CI (or a scientist) reports a commit with `POST /commits`; one on the repository's
