@@ -1,8 +1,9 @@
 import type { Benchmark } from './harness.ts';
+import { evaluationBenchmark } from './evaluation.ts';
 import { ingestMessageBenchmark } from './ingest-message.ts';
 import { localRuntimeBenchmark } from './local-runtime.ts';
 import { sftpBenchmark } from './sftp.ts';
 import { validationBenchmark } from './validation.ts';
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, sftpBenchmark];
+export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, sftpBenchmark, evaluationBenchmark];

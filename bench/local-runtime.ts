@@ -17,7 +17,7 @@ import { median, type Benchmark, type Figure } from './harness.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const configFile = join(repoRoot, 'symbiont.config.json');
-const freePorts = { api: 0, s3: 0, dynamodb: 0, sqs: 0, sftp: 0 };
+const freePorts = { api: 0, s3: 0, dynamodb: 0, sqs: 0, sftp: 0, stepfunctions: 0 };
 
 /** What {@link measureLocalRuntime} measured, in milliseconds. */
 export interface LocalRuntimeTimings {
@@ -111,7 +111,7 @@ function timeProcessBoot(): Promise<number> {
     const start = performance.now();
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'local', 'main.ts'), '--api-port', '0', '--s3-port', '0', '--dynamodb-port', '0', '--sqs-port', '0', '--sftp-port', '0', '--data-dir', dataDir],
+      ['--import', 'tsx', join(repoRoot, 'local', 'main.ts'), '--api-port', '0', '--s3-port', '0', '--dynamodb-port', '0', '--sqs-port', '0', '--sftp-port', '0', '--stepfunctions-port', '0', '--data-dir', dataDir],
       { cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider', SYMBIONT_CONFIG: configFile }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let ready: number | undefined;

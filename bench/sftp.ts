@@ -138,7 +138,7 @@ async function timeCopy(file: string): Promise<number> {
 async function startRuntime(dataDir: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'local', 'main.ts'), ...['api', 's3', 'dynamodb', 'sqs', 'sftp'].flatMap((s) => [`--${s}-port`, '0']), '--data-dir', dataDir],
+    ['--import', 'tsx', join(repoRoot, 'local', 'main.ts'), ...['api', 's3', 'dynamodb', 'sqs', 'sftp', 'stepfunctions'].flatMap((s) => [`--${s}-port`, '0']), '--data-dir', dataDir],
     {
       cwd: repoRoot,
       env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider', SYMBIONT_CONFIG: configFile, POWERTOOLS_LOG_LEVEL: 'WARN' },
