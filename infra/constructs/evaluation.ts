@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -7,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { env, evaluation as layout, queues, type QueueDefinition } from '#shared/resources';
+import { stageImageContext } from '../../stage/image.ts';
 import { EXECUTION_TIMEOUT, evaluationDefinition } from './evaluation-definition.ts';
 import { SymbiontFunction } from './function.ts';
 import { acknowledge, arnWildcardFinding } from './nag.ts';
@@ -41,6 +43,12 @@ export class Evaluation extends Construct {
   public readonly starter: SymbiontFunction;
   public readonly stateMachine: sfn.StateMachine;
   public readonly stateMachineLogs: logs.LogGroup;
+  /**
+   * Symbiont's stage base image (stage/Dockerfile, entrypoint the stage wrapper): staged by
+   * `cdk synth`, built and pushed to the CDK assets repository by `cdk deploy`. Repositories' CI
+   * builds stage images `FROM` it (README "Stages in AWS").
+   */
+  public readonly stageBaseImage: ecrAssets.DockerImageAsset;
 
   constructor(scope: Construct, id: string, props: EvaluationProps) {
     super(scope, id);
@@ -122,6 +130,12 @@ export class Evaluation extends Construct {
       'X-Ray segments and CloudWatch Logs delivery accept no resource narrower than "*" (AWS documents these actions as resource-less).',
       'AwsSolutions-IAM5[Resource::*]',
     );
+
+    this.stageBaseImage = new ecrAssets.DockerImageAsset(this, 'StageBaseImage', {
+      directory: stageImageContext(),
+      platform: ecrAssets.Platform.LINUX_AMD64,
+      displayName: 'Symbiont stage base image',
+    });
 
     this.starter = new SymbiontFunction(this, 'StartEvaluation', {
       name: 'start-evaluation',
