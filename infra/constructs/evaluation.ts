@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -136,6 +136,8 @@ export class Evaluation extends Construct {
       platform: ecrAssets.Platform.LINUX_AMD64,
       displayName: 'Symbiont stage base image',
     });
+    // What repositories' CI builds FROM (README "Stages in AWS").
+    new CfnOutput(this, 'StageBaseImageUri', { value: this.stageBaseImage.imageUri }).overrideLogicalId('StageBaseImageUri');
 
     this.starter = new SymbiontFunction(this, 'StartEvaluation', {
       name: 'start-evaluation',

@@ -36,3 +36,13 @@ describe('the stage base image', () => {
     expect((failure as { stderr: string }).stderr).toContain('SYMBIONT_OUTPUT_S3 is not set');
   });
 });
+
+describe('the stack outputs', () => {
+  it('name the stage base image for repositories’ CI to build FROM', () => {
+    // Act
+    const outputs = synthesized.template.findOutputs('StageBaseImageUri');
+
+    // Assess
+    expect(JSON.stringify(outputs.StageBaseImageUri?.Value)).toContain(synthesized.stack.evaluation.stageBaseImage.assetHash);
+  });
+});
