@@ -1,5 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -27,7 +29,19 @@ export interface EvaluationProps {
   readonly maxConcurrency?: number;
   /** How long one task of the tasks function may take. @default 5 minutes */
   readonly taskTimeout?: Duration;
+  /**
+   * Where stage tasks run (the stack knob `evaluationNetwork`): `public` — public subnets, tasks
+   * with public IPs, no NAT gateway (nothing idles at a cost); `private` — private subnets behind
+   * one NAT gateway (about $32 a month idle). @default 'public'
+   */
+  readonly network?: EvaluationNetwork;
 }
+
+/** Where stage tasks run: see {@link EvaluationProps.network}. */
+export type EvaluationNetwork = 'public' | 'private';
+
+/** Prefixes of the data bucket a stage task reads: dataset versions and earlier stages' outputs. */
+const STAGE_INPUT_PREFIX = 'datasets/';
 
 /**
  * Continuous evaluation: the evaluation queue (with its DLQ), `start-evaluation` consuming it and
@@ -49,6 +63,18 @@ export class Evaluation extends Construct {
    * builds stage images `FROM` it (README "Stages in AWS").
    */
   public readonly stageBaseImage: ecrAssets.DockerImageAsset;
+  /** The network stage tasks run in ({@link EvaluationProps.network}). */
+  public readonly vpc: ec2.Vpc;
+  /** The Fargate cluster stage tasks run on. */
+  public readonly cluster: ecs.Cluster;
+  /** Stage tasks' security group: no ingress; egress for S3, ECR and CloudWatch Logs. */
+  public readonly stageSecurityGroup: ec2.SecurityGroup;
+  /** The role stage containers run as: read their input, write under `evaluations/`. */
+  public readonly stageTaskRole: iam.Role;
+  /** The role ECS pulls stage images and writes their logs with. */
+  public readonly stageExecutionRole: iam.Role;
+  /** Stage containers' stdout and stderr (the wrapper echoes the command's). */
+  public readonly stageLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: EvaluationProps) {
     super(scope, id);
@@ -139,6 +165,14 @@ export class Evaluation extends Construct {
     // What repositories' CI builds FROM (README "Stages in AWS").
     new CfnOutput(this, 'StageBaseImageUri', { value: this.stageBaseImage.imageUri }).overrideLogicalId('StageBaseImageUri');
 
+    const runtime = this.createStageRuntime(props);
+    this.vpc = runtime.vpc;
+    this.cluster = runtime.cluster;
+    this.stageSecurityGroup = runtime.securityGroup;
+    this.stageTaskRole = runtime.taskRole;
+    this.stageExecutionRole = runtime.executionRole;
+    this.stageLogs = runtime.stageLogs;
+
     this.starter = new SymbiontFunction(this, 'StartEvaluation', {
       name: 'start-evaluation',
       configFile: props.configFile,
@@ -152,6 +186,95 @@ export class Evaluation extends Construct {
     starterFn.addEventSource(new eventSources.SqsEventSource(this.queue, { batchSize: settings.batchSize, reportBatchItemFailures: true }));
     storage.grantTable(starterFn, 'GetItem', 'UpdateItem');
     this.stateMachine.grantStartExecution(starterFn);
+  }
+
+  /**
+   * Where stage tasks run: the network ({@link EvaluationProps.network}), the Fargate cluster, the
+   * roles and the log group their task definitions (registered per image digest) use.
+   */
+  private createStageRuntime(props: EvaluationProps) {
+    const { storage } = props;
+    const network = props.network ?? 'public';
+    if (network !== 'public' && network !== 'private') throw new Error(`evaluationNetwork must be public or private, not ${JSON.stringify(network)}`);
+    const vpc = new ec2.Vpc(this, 'StageNetwork', {
+      maxAzs: 2,
+      natGateways: network === 'private' ? 1 : 0,
+      subnetConfiguration:
+        network === 'private'
+          ? [
+              { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+              { name: 'stages', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+            ]
+          : [{ name: 'stages', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 20 }],
+      // S3 traffic stays on the gateway endpoint (free), whatever the subnets.
+      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+    });
+    const flowLogs = new logs.LogGroup(this, 'StageNetworkFlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.REJECT });
+    const securityGroup = new ec2.SecurityGroup(this, 'StageSecurityGroup', {
+      vpc: vpc,
+      description: 'Symbiont stage tasks: no ingress; egress to S3, ECR and CloudWatch Logs',
+      allowAllOutbound: true,
+    });
+    const cluster = new ecs.Cluster(this, 'StageCluster', { vpc: vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    const stageLogs = new logs.LogGroup(this, 'StageLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+
+    const taskRole = new iam.Role(this, 'StageTaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'Symbiont stage containers: read dataset versions and earlier stages, write evaluation outputs',
+    });
+    taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadStageInput',
+        actions: ['s3:GetObject'],
+        resources: [storage.dataBucket.arnForObjects(`${STAGE_INPUT_PREFIX}*`), storage.dataBucket.arnForObjects(`${layout.outputPrefix}*`)],
+      }),
+    );
+    taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListPreviousStageOutput',
+        actions: ['s3:ListBucket'],
+        resources: [storage.dataBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${layout.outputPrefix}*`] } },
+      }),
+    );
+    taskRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'WriteStageOutput', actions: ['s3:PutObject'], resources: [storage.dataBucket.arnForObjects(`${layout.outputPrefix}*`)] }),
+    );
+    taskRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'UseDataKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [storage.dataKey.keyArn] }),
+    );
+    acknowledge(
+      taskRole.node.findChild('DefaultPolicy'),
+      'Stage inputs and outputs are keyed by dataset versions and evaluation ids made at run time: reads end in datasets/* and evaluations/*, writes (PutObject only) in evaluations/*.',
+      arnWildcardFinding(storage.dataBucket, `/${STAGE_INPUT_PREFIX}*`),
+      arnWildcardFinding(storage.dataBucket, `/${layout.outputPrefix}*`),
+    );
+
+    const executionRole = new iam.Role(this, 'StageExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'ECS pulling Symbiont stage images and writing their logs',
+    });
+    executionRole.addToPolicy(new iam.PolicyStatement({ sid: 'EcrLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+    executionRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PullStageImages',
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        resources: [Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
+      }),
+    );
+    executionRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'WriteStageLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${stageLogs.logGroupArn}:*`] }),
+    );
+    const executionPolicy = executionRole.node.findChild('DefaultPolicy');
+    acknowledge(executionPolicy, 'ecr:GetAuthorizationToken accepts no resource narrower than "*" (AWS documents it as resource-less).', 'AwsSolutions-IAM5[Resource::*]');
+    acknowledge(
+      executionPolicy,
+      'Stage images live in the repositories of the teams whose CI pushes them (any repository of this account); the actions only read images.',
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/*]`,
+    );
+    acknowledge(executionPolicy, 'Log streams are named per task at run time; the grant is on this log group only.', arnWildcardFinding(stageLogs, ':*'));
+      return { vpc, cluster, securityGroup, taskRole, executionRole, stageLogs };
   }
 
   /**
