@@ -8,7 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '#shared/aws';
 import { InvalidMetricsError, InvalidTaskInputError, StageFailedError } from '#evaluation/errors';
 import { parseMetrics } from '#evaluation/scores';
-import { stageFiles, type StageResult } from '#evaluation/stage-contract';
+import { stageFiles, stageRunSchema, type StageResult, type StageRun } from '#evaluation/stage-contract';
 import { downloadObject, downloadPrefix, isMissing, uploadFolder } from '#evaluation/stage-files';
 
 /**
@@ -29,6 +29,8 @@ import { downloadObject, downloadPrefix, isMissing, uploadFolder } from '#evalua
  * - `SYMBIONT_COMMAND`: the command as a JSON array, when none is given after `--`
  * - `SYMBIONT_S3_TIMEOUT_MS`: the limit on one S3 call (@default 60000)
  * - the other `SYMBIONT_*` variables (evaluation id, stage, repeat) pass through to the command.
+ * - or `SYMBIONT_RUN`: the whole stage run as JSON (what the state machine passes), from which
+ *   the variables above are derived.
  */
 
 /** Exit status of a command stopped at its timeout (as coreutils `timeout`). */
@@ -79,8 +81,32 @@ function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return value;
 }
 
-/** The wrapper's settings from its environment and arguments (the command follows `--`). */
-export function readSettings(env: NodeJS.ProcessEnv, argv: readonly string[]): WrapperSettings {
+/**
+ * The environment a {@link StageRun} gives the wrapper: what the state machine's RunTask passes as
+ * one variable, `SYMBIONT_RUN` (the run as JSON), spelled out.
+ */
+export function runEnvironment(run: StageRun): Record<string, string> {
+  const input = run.input.kind === 'dataset' ? run.input.key : run.input.prefix;
+  return {
+    SYMBIONT_INPUT_S3: `s3://${run.bucket}/${input}`,
+    SYMBIONT_OUTPUT_S3: `s3://${run.bucket}/${run.prefix}`,
+    SYMBIONT_PARAMS: JSON.stringify(run.parameters),
+    SYMBIONT_COMMIT_SET: JSON.stringify(run.commitSet),
+    SYMBIONT_LAST: String(run.last),
+    SYMBIONT_TIMEOUT_SECONDS: String(run.timeoutSeconds),
+    SYMBIONT_COMMAND: JSON.stringify(run.command),
+    SYMBIONT_EVALUATION_ID: run.evaluationId,
+    SYMBIONT_STAGE: run.stageName,
+    SYMBIONT_REPEAT: String(run.repeat + 1),
+  };
+}
+
+/**
+ * The wrapper's settings from its environment and arguments (the command follows `--`). With
+ * `SYMBIONT_RUN` (a {@link StageRun} as JSON), the other variables default to the run's.
+ */
+export function readSettings(given: NodeJS.ProcessEnv, argv: readonly string[]): WrapperSettings {
+  const env = given.SYMBIONT_RUN ? { ...runEnvironment(parseRun(given.SYMBIONT_RUN)), ...given } : given;
   const required = (name: string) => {
     const value = env[name];
     if (!value) throw new InvalidTaskInputError(`${name} is not set: the stage wrapper needs it (see stage/wrapper.ts)`);
@@ -108,6 +134,18 @@ export function readSettings(env: NodeJS.ProcessEnv, argv: readonly string[]): W
   };
 }
 
+function parseRun(text: string): StageRun {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InvalidTaskInputError('SYMBIONT_RUN must be JSON (a stage run)');
+  }
+  const run = stageRunSchema.safeParse(value);
+  if (!run.success) throw new InvalidTaskInputError(`SYMBIONT_RUN is not a stage run: ${run.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return run.data;
+}
+
 export interface WrapperOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly argv: readonly string[];
@@ -126,8 +164,10 @@ export interface WrapperOptions {
 export async function runWrapper(options: WrapperOptions): Promise<number> {
   const report = options.report ?? ((line: string) => process.stderr.write(`symbiont-stage: ${line}\n`));
   let settings: WrapperSettings;
+  let env = options.env;
   try {
     settings = readSettings(options.env, options.argv);
+    if (options.env.SYMBIONT_RUN) env = { ...runEnvironment(parseRun(options.env.SYMBIONT_RUN)), ...options.env };
   } catch (error) {
     report((error as Error).message);
     return WRAPPER_FAILURE_EXIT_CODE;
@@ -162,7 +202,7 @@ export async function runWrapper(options: WrapperOptions): Promise<number> {
     return fail(describeS3Error(error, `the input s3://${settings.input.bucket}/${settings.input.key}`));
   }
 
-  const result = await runCommand(settings, { input, output }, folder, options);
+  const result = await runCommand(settings, { input, output }, folder, { ...options, env });
   await writeFile(join(folder, stageFiles.result), JSON.stringify(result));
   const succeeded = result.exitCode === 0 && !result.timedOut;
   if (succeeded && settings.last) {

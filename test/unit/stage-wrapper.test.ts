@@ -29,3 +29,30 @@ describe('the stage wrapper’s settings', () => {
     expect(() => readSettings({ ...env, SYMBIONT_PARAMS: '{window' }, ['--', 'x'])).toThrow('SYMBIONT_PARAMS must be JSON');
   });
 });
+
+describe('the stage wrapper given a whole stage run', () => {
+  const run = {
+    evaluationId: 'E1', pipeline: 'forecast', repeat: 0, stage: 1, stageName: 'model', last: true, repository: 'model', sha: 'abc',
+    image: 'acme/model:abc', command: ['node', 'run.mjs'], timeoutSeconds: 30, taskTimeoutSeconds: 150, commitSet: { model: 'abc' },
+    parameters: { window: 3 }, bucket: 'data', input: { kind: 'stage', prefix: 'evaluations/E1/r1/1-features/output/' }, prefix: 'evaluations/E1/r1/2-model/',
+  };
+
+  it('reads its input, output, command and timeout from SYMBIONT_RUN', () => {
+    // Act
+    const settings = readSettings({ SYMBIONT_RUN: JSON.stringify(run) }, []);
+
+    // Assess
+    expect(settings).toMatchObject({
+      input: { bucket: 'data', key: 'evaluations/E1/r1/1-features/output/' },
+      output: { bucket: 'data', key: 'evaluations/E1/r1/2-model/' },
+      command: ['node', 'run.mjs'],
+      last: true,
+      timeoutSeconds: 30,
+      params: '{"window":3}',
+    });
+  });
+
+  it('refuses a SYMBIONT_RUN that is not a stage run', () => {
+    expect(() => readSettings({ SYMBIONT_RUN: '{"evaluationId":"E1"}' }, [])).toThrow('SYMBIONT_RUN is not a stage run');
+  });
+});
