@@ -36,6 +36,124 @@ export interface EvaluationDefinitionProps {
   readonly taskTimeout?: Duration;
   /** Points evaluated at once. @default 40 (the inline Map limit) */
   readonly maxConcurrency?: number;
+  /**
+   * Where stages run in AWS: given, `RunStage` is ECS RunTask `.sync` on Fargate, after
+   * `FindStageTask` / `RegisterStageTask` found or registered the task definition of the stage's
+   * image. Absent (the local definition), `RunStage` keeps its payload `{run}`, which the local
+   * runtime's override runs; the state names are the same either way.
+   */
+  readonly ecs?: EcsStageTarget;
+}
+
+/** What the ECS stage states need, as literal values or tokens. */
+export interface EcsStageTarget {
+  readonly clusterArn: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupId: string;
+  /** Public subnets need it to reach S3's public endpoints, ECR and CloudWatch Logs without NAT. */
+  readonly assignPublicIp: boolean;
+  readonly taskRoleArn: string;
+  readonly executionRoleArn: string;
+  readonly logGroupName: string;
+  readonly region: string;
+  /** Task definitions are the families `<familyPrefix>-<sha256 of the image>`. */
+  readonly familyPrefix: string;
+  /** @default '1024' (1 vCPU) */
+  readonly cpu?: string;
+  /** @default '4096' (MiB) */
+  readonly memory?: string;
+}
+
+/** The container of every stage task definition. */
+export const STAGE_CONTAINER = 'stage';
+
+/** The ECS-only states of a stage: find or register its task definition, and check its exit code. */
+export const ecsStageStates = { find: 'FindStageTask', register: 'RegisterStageTask', exited: 'StageExited?', failed: 'StageFailed' } as const;
+
+/**
+ * Errors the ECS stage states retry: ECS's capacity and throttling errors, on top of the list every
+ * Task state of the definition retries (one retry policy for all of them).
+ */
+export const ecsRetryableErrors = [...retryableErrors, 'ECS.AmazonECSException', 'ECS.ServerException', 'ECS.ThrottlingException', 'Ecs.ThrottlingException'] as const;
+
+/** RunStage as ECS RunTask .sync, its task definition found or registered first. */
+function ecsStage(scope: Construct, target: EcsStageTarget): sfn.IChainable {
+  const family = `States.Format('${target.familyPrefix}-{}', States.Hash($.image, 'SHA-256'))`;
+  const find = new sfn.CustomState(scope, ecsStageStates.find, {
+    stateJson: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:ecs:describeTaskDefinition',
+      Parameters: { 'TaskDefinition.$': family },
+      ResultSelector: { 'arn.$': '$.TaskDefinition.TaskDefinitionArn' },
+      ResultPath: '$.stageTask',
+    },
+  });
+  const register = new sfn.CustomState(scope, ecsStageStates.register, {
+    stateJson: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:ecs:registerTaskDefinition',
+      Parameters: {
+        'Family.$': family,
+        RequiresCompatibilities: ['FARGATE'],
+        NetworkMode: 'awsvpc',
+        Cpu: target.cpu ?? '1024',
+        Memory: target.memory ?? '4096',
+        RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+        TaskRoleArn: target.taskRoleArn,
+        ExecutionRoleArn: target.executionRoleArn,
+        ContainerDefinitions: [
+          {
+            Name: STAGE_CONTAINER,
+            'Image.$': '$.image',
+            Essential: true,
+            LogConfiguration: {
+              LogDriver: 'awslogs',
+              Options: { 'awslogs-group': target.logGroupName, 'awslogs-region': target.region, 'awslogs-stream-prefix': 'stage' },
+            },
+          },
+        ],
+      },
+      ResultSelector: { 'arn.$': '$.TaskDefinition.TaskDefinitionArn' },
+      ResultPath: '$.stageTask',
+    },
+  });
+  find.addRetry({ errors: [...ecsRetryableErrors], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
+  register.addRetry({ errors: [...ecsRetryableErrors], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
+  // Not registered yet (DescribeTaskDefinition answers a ClientException): register it.
+  find.addCatch(register, { errors: ['Ecs.ClientException', 'ECS.ClientException'], resultPath: '$.stageTaskLookup' });
+  const runTask = new sfn.CustomState(scope, 'RunStage', {
+    stateJson: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::ecs:runTask.sync',
+      Parameters: {
+        Cluster: target.clusterArn,
+        'TaskDefinition.$': '$.stageTask.arn',
+        LaunchType: 'FARGATE',
+        NetworkConfiguration: {
+          AwsvpcConfiguration: { Subnets: [...target.subnetIds], SecurityGroups: [target.securityGroupId], AssignPublicIp: target.assignPublicIp ? 'ENABLED' : 'DISABLED' },
+        },
+        // The stage contract, as the wrapper reads it: the whole run (extra fields are ignored).
+        Overrides: { ContainerOverrides: [{ Name: STAGE_CONTAINER, Environment: [{ Name: 'SYMBIONT_RUN', 'Value.$': 'States.JsonToString($)' }] }] },
+      },
+      TimeoutSecondsPath: '$.taskTimeoutSeconds',
+      ResultSelector: { 'exitCode.$': `$.Containers[0].ExitCode` },
+      ResultPath: '$.stageExit',
+    },
+  });
+  runTask.addRetry({ errors: [...ecsRetryableErrors], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 3 });
+  // RunTask .sync succeeds whatever the container's exit code: a non-zero one fails the stage here.
+  const failed = new sfn.Fail(scope, ecsStageStates.failed, {
+    stateName: ecsStageStates.failed,
+    error: 'StageFailedError',
+    causePath: "States.Format('stage {} exited with code {}; its stderr is at s3://{}/{}stderr.txt', $.stageName, $.stageExit.exitCode, $.bucket, $.prefix)",
+  });
+  const exited = new sfn.Choice(scope, ecsStageStates.exited, { stateName: ecsStageStates.exited })
+    .when(sfn.Condition.numberEquals('$.stageExit.exitCode', 0), new sfn.Succeed(scope, 'StageSucceeded'))
+    .otherwise(failed);
+  find.next(runTask);
+  register.next(runTask);
+  runTask.next(exited);
+  return find;
 }
 
 /** Builds the states in `scope` and returns the chain the state machine starts with. */
@@ -69,11 +187,9 @@ export function evaluationDefinition(scope: Construct, props: EvaluationDefiniti
   const recordFailure = task('RecordFailure', { requestId, evaluationId, error: sfn.JsonPath.objectAt('$.error') });
   const startPoint = task('StartPoint', { requestId, evaluationId }, { resultPath: '$.start' });
   // The timeout path is read from the state's input in AWS and from its payload by aws-local-stepfunctions: both have it.
-  const runStage = task(
-    'RunStage',
-    { run: sfn.JsonPath.entirePayload, taskTimeoutSeconds: sfn.JsonPath.numberAt('$.taskTimeoutSeconds') },
-    { timeout: sfn.Timeout.at('$.taskTimeoutSeconds') },
-  );
+  const runStage = props.ecs
+    ? ecsStage(scope, props.ecs)
+    : task('RunStage', { run: sfn.JsonPath.entirePayload, taskTimeoutSeconds: sfn.JsonPath.numberAt('$.taskTimeoutSeconds') }, { timeout: sfn.Timeout.at('$.taskTimeoutSeconds') });
   const runStages = new sfn.Map(scope, otherStates.stages, {
     stateName: otherStates.stages,
     itemsPath: '$.start.runs',

@@ -135,15 +135,40 @@ export class Evaluation extends Construct {
       arnWildcardFinding(storage.dataBucket, `/${layout.outputPrefix}*`),
     );
 
+    const runtime = this.createStageRuntime(props);
+    this.vpc = runtime.vpc;
+    this.cluster = runtime.cluster;
+    this.stageSecurityGroup = runtime.securityGroup;
+    this.stageTaskRole = runtime.taskRole;
+    this.stageExecutionRole = runtime.executionRole;
+    this.stageLogs = runtime.stageLogs;
+    const network = props.network ?? 'public';
+    const stageFamilyPrefix = `symbiont-${props.stage}-stage`;
     this.stateMachineLogs = new logs.LogGroup(this, 'StateMachineLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: layout.stateMachineName(props.stage),
       stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(evaluationDefinition(this, { tasks: tasksFn, taskTimeout, maxConcurrency: props.maxConcurrency })),
+      definitionBody: sfn.DefinitionBody.fromChainable(evaluationDefinition(this, {
+        tasks: tasksFn,
+        taskTimeout,
+        maxConcurrency: props.maxConcurrency,
+        ecs: {
+          clusterArn: this.cluster.clusterArn,
+          subnetIds: this.vpc.selectSubnets({ subnetType: network === 'private' ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC }).subnetIds,
+          securityGroupId: this.stageSecurityGroup.securityGroupId,
+          assignPublicIp: network === 'public',
+          taskRoleArn: this.stageTaskRole.roleArn,
+          executionRoleArn: this.stageExecutionRole.roleArn,
+          logGroupName: this.stageLogs.logGroupName,
+          region: Stack.of(this).region,
+          familyPrefix: stageFamilyPrefix,
+        },
+      })),
       logs: { destination: this.stateMachineLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
       timeout: EXECUTION_TIMEOUT,
     });
+    this.grantStageTasks(stageFamilyPrefix);
     const smRole = this.stateMachine.role;
     const smPolicy = smRole.node.tryFindChild('DefaultPolicy');
     acknowledge(
@@ -165,13 +190,6 @@ export class Evaluation extends Construct {
     // What repositories' CI builds FROM (README "Stages in AWS").
     new CfnOutput(this, 'StageBaseImageUri', { value: this.stageBaseImage.imageUri }).overrideLogicalId('StageBaseImageUri');
 
-    const runtime = this.createStageRuntime(props);
-    this.vpc = runtime.vpc;
-    this.cluster = runtime.cluster;
-    this.stageSecurityGroup = runtime.securityGroup;
-    this.stageTaskRole = runtime.taskRole;
-    this.stageExecutionRole = runtime.executionRole;
-    this.stageLogs = runtime.stageLogs;
 
     this.starter = new SymbiontFunction(this, 'StartEvaluation', {
       name: 'start-evaluation',
@@ -275,6 +293,28 @@ export class Evaluation extends Construct {
     );
     acknowledge(executionPolicy, 'Log streams are named per task at run time; the grant is on this log group only.', arnWildcardFinding(stageLogs, ':*'));
       return { vpc, cluster, securityGroup, taskRole, executionRole, stageLogs };
+  }
+
+  /**
+   * What the state machine needs to run stages on ECS: find and register their task definitions
+   * (families `<prefix>-*`), pass the stage roles, run, watch and stop the tasks on the cluster,
+   * and the EventBridge rule Step Functions manages for RunTask .sync.
+   */
+  private grantStageTasks(familyPrefix: string): void {
+    const stack = Stack.of(this);
+    const policy = (sid: string, actions: string[], resources: string[]) => this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ sid, actions, resources }));
+    // RegisterTaskDefinition and DescribeTaskDefinition accept no resource but "*".
+    policy('FindAndRegisterStageTasks', ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], ['*']);
+    policy('PassStageRoles', ['iam:PassRole'], [this.stageTaskRole.roleArn, this.stageExecutionRole.roleArn]);
+    policy('RunStageTasks', ['ecs:RunTask'], [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${familyPrefix}-*` })]);
+    policy('WatchStageTasks', ['ecs:DescribeTasks', 'ecs:StopTask'], [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` })]);
+    acknowledge(
+      this.stateMachine.role.node.tryFindChild('DefaultPolicy') ?? this.stateMachine.role,
+      'Stage task definitions are registered per stage image at run time, as the families symbiont-<stage>-stage-<image hash>, and their tasks are named by ECS: RunTask is granted on those families only, DescribeTasks and StopTask on this cluster\'s tasks only.',
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/${familyPrefix}-*]`,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${stack.getLogicalId(this.cluster.node.defaultChild as never)}>/*]`,
+    );
+    policy('ManageSyncRule', ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForECSTaskRule' })]);
   }
 
   /**
