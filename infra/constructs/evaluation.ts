@@ -46,8 +46,9 @@ const STAGE_INPUT_PREFIX = 'datasets/';
 /**
  * Continuous evaluation: the evaluation queue (with its DLQ), `start-evaluation` consuming it and
  * starting one execution per message, the evaluation state machine, and `evaluation-tasks`, the
- * function behind its Task states. Stages themselves run on ECS in the next issue; `RunStage` is a
- * Lambda task until then, which fails with a clear error in AWS (locally the runtime runs stages).
+ * function behind its Task states. Stages run as ECS Fargate tasks of the stage image (built FROM
+ * the stage base image, whose entrypoint is the stage wrapper) on the stage cluster, in the network
+ * of {@link EvaluationProps.network}; locally the runtime's worktree runner overrides `RunStage`.
  */
 export class Evaluation extends Construct {
   public readonly queue: sqs.Queue;
