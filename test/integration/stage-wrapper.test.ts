@@ -163,4 +163,28 @@ describe('the stage wrapper', () => {
     expect(code).toBe(WRAPPER_FAILURE_EXIT_CODE);
     expect(reported[0]).toContain('timed out');
   });
+
+  it('runs a stage described whole by SYMBIONT_RUN, as the ECS task passes it', async () => {
+    // Prepare
+    const run = {
+      evaluationId: 'E4', pipeline: 'forecast', repeat: 0, stage: 0, stageName: 'model', last: true, repository: 'model', sha: 'abc123',
+      image: 'acme/model:abc123', taskTimeoutSeconds: 150, timeoutSeconds: 30, commitSet: { model: 'abc123' }, parameters: { window: 5 }, bucket,
+      command: [process.execPath, '-e', "require('node:fs').writeFileSync(process.env.SYMBIONT_OUTPUT + '/metrics.json', JSON.stringify({ mae: JSON.parse(process.env.SYMBIONT_PARAMS).window }))"],
+      input: { kind: 'dataset', dataset: 'readings', version: 1, key: datasetKey },
+      prefix: 'evaluations/E4/r1/1-model/',
+    };
+
+    // Act
+    const code = await runWrapper({
+      env: { PATH: process.env.PATH, SYMBIONT_RUN: JSON.stringify({ ...run, stageTask: { arn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/x:1' } }) },
+      argv: [],
+      s3,
+      workDir: join(dir.path, 'whole-run'),
+      report: (line) => lines.push(line),
+    });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(JSON.parse(await text('evaluations/E4/r1/1-model/output/metrics.json'))).toEqual({ mae: 5 });
+  });
 });
