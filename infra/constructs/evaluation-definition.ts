@@ -120,7 +120,7 @@ function ecsStage(scope: Construct, target: EcsStageTarget): sfn.IChainable {
   find.addRetry({ errors: [...ecsRetryableErrors], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
   register.addRetry({ errors: [...ecsRetryableErrors], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
   // Not registered yet (DescribeTaskDefinition answers a ClientException): register it.
-  find.addCatch(register, { errors: ['Ecs.ClientException', 'ECS.ClientException'], resultPath: '$.stageTaskLookup' });
+  find.addCatch(register, { errors: ['Ecs.ClientException', 'ECS.ClientException'], resultPath: sfn.JsonPath.DISCARD });
   const runTask = new sfn.CustomState(scope, 'RunStage', {
     stateJson: {
       Type: 'Task',

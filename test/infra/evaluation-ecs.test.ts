@@ -72,7 +72,7 @@ describe('stages on ECS', () => {
     // Assess
     expect(find.Resource).toBe('arn:aws:states:::aws-sdk:ecs:describeTaskDefinition');
     expect(find.Next).toBe('RunStage');
-    expect(find.Catch).toEqual([{ ErrorEquals: ['Ecs.ClientException', 'ECS.ClientException'], ResultPath: '$.stageTaskLookup', Next: 'RegisterStageTask' }]);
+    expect(find.Catch).toEqual([{ ErrorEquals: ['Ecs.ClientException', 'ECS.ClientException'], ResultPath: null, Next: 'RegisterStageTask' }]);
   });
 
   it('registers a Fargate task definition per image with the stage roles and CloudWatch logs', () => {
