@@ -45,7 +45,12 @@ export class SymbiontStack extends Stack {
       routes: apiRoutes,
       uploaderDatasets: props.config.uploaderDatasets ?? Object.keys(props.config.datasets),
     });
-    this.evaluation = new Evaluation(this, 'Evaluation', { storage: this.storage, configFile: props.configFile, stage: settings.stage });
+    this.evaluation = new Evaluation(this, 'Evaluation', {
+      storage: this.storage,
+      configFile: props.configFile,
+      stage: settings.stage,
+      network: settings.evaluationNetwork,
+    });
     // The API records commits and evaluation requests and queues them.
     this.evaluation.grantRequests(this.api.handler.function, this.storage);
 

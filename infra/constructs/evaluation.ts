@@ -31,14 +31,15 @@ export interface EvaluationProps {
   readonly taskTimeout?: Duration;
   /**
    * Where stage tasks run (the stack knob `evaluationNetwork`): `public` — public subnets, tasks
-   * with public IPs, no NAT gateway (nothing idles at a cost); `private` — private subnets behind
-   * one NAT gateway (about $32 a month idle). @default 'public'
+   * with public IPs, no NAT gateway (nothing idles at a cost); `endpoints` — isolated private
+   * subnets reaching S3, ECR and CloudWatch Logs through VPC endpoints only (no internet at all;
+   * the interface endpoints cost about $7 a month each per AZ while they exist). @default 'public'
    */
   readonly network?: EvaluationNetwork;
 }
 
 /** Where stage tasks run: see {@link EvaluationProps.network}. */
-export type EvaluationNetwork = 'public' | 'private';
+export type EvaluationNetwork = 'public' | 'endpoints';
 
 /** Prefixes of the data bucket a stage task reads: dataset versions and earlier stages' outputs. */
 const STAGE_INPUT_PREFIX = 'datasets/';
@@ -155,7 +156,7 @@ export class Evaluation extends Construct {
         maxConcurrency: props.maxConcurrency,
         ecs: {
           clusterArn: this.cluster.clusterArn,
-          subnetIds: this.vpc.selectSubnets({ subnetType: network === 'private' ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC }).subnetIds,
+          subnetIds: this.vpc.selectSubnets({ subnetType: network === 'endpoints' ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PUBLIC }).subnetIds,
           securityGroupId: this.stageSecurityGroup.securityGroupId,
           assignPublicIp: network === 'public',
           taskRoleArn: this.stageTaskRole.roleArn,
@@ -214,17 +215,14 @@ export class Evaluation extends Construct {
   private createStageRuntime(props: EvaluationProps) {
     const { storage } = props;
     const network = props.network ?? 'public';
-    if (network !== 'public' && network !== 'private') throw new Error(`evaluationNetwork must be public or private, not ${JSON.stringify(network)}`);
+    if (network !== 'public' && network !== 'endpoints') throw new Error(`evaluationNetwork must be public or endpoints, not ${JSON.stringify(network)}`);
     const vpc = new ec2.Vpc(this, 'StageNetwork', {
       maxAzs: 2,
-      natGateways: network === 'private' ? 1 : 0,
-      subnetConfiguration:
-        network === 'private'
-          ? [
-              { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-              { name: 'stages', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
-            ]
-          : [{ name: 'stages', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 20 }],
+      // Never a NAT gateway: public subnets with public IPs, or isolated subnets with endpoints.
+      natGateways: 0,
+      subnetConfiguration: [
+        { name: 'stages', subnetType: network === 'endpoints' ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PUBLIC, cidrMask: 20 },
+      ],
       // S3 traffic stays on the gateway endpoint (free), whatever the subnets.
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     });
@@ -235,6 +233,18 @@ export class Evaluation extends Construct {
       description: 'Symbiont stage tasks: no ingress; egress to S3, ECR and CloudWatch Logs',
       allowAllOutbound: true,
     });
+    if (network === 'endpoints') {
+      // What a Fargate task needs without internet: pull its image from ECR and write its logs.
+      // The endpoints answer the stage tasks' security group only.
+      for (const [id, service] of [
+        ['EcrApi', ec2.InterfaceVpcEndpointAwsService.ECR],
+        ['EcrDocker', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER],
+        ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
+      ] as const) {
+        const endpoint = vpc.addInterfaceEndpoint(`${id}Endpoint`, { service, privateDnsEnabled: true, open: false });
+        endpoint.connections.allowDefaultPortFrom(securityGroup, 'stage tasks');
+      }
+    }
     const cluster = new ecs.Cluster(this, 'StageCluster', { vpc: vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     const stageLogs = new logs.LogGroup(this, 'StageLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
 
