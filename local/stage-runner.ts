@@ -1,16 +1,15 @@
 import { execFile, fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SymbiontConfig } from '#config/schema';
 import { StageFailedError, StageTimeoutError, TransientTaskError } from '#evaluation/errors';
 import { stageEnvironment, stageFiles, stageResultSchema, tail, type StageResult, type StageRun } from '#evaluation/stage-contract';
+import { downloadObject, downloadPrefix, isMissing, uploadFolder } from '#evaluation/stage-files';
 import { isTransient } from '#evaluation/tasks';
 import { log as logger } from './log.ts';
 
@@ -69,10 +68,8 @@ export function createStageRunner(options: StageRunnerOptions): StageRunner {
       file = (async () => {
         const path = join(cacheRoot, ...key.split('/'));
         if (existsSync(path)) return path;
-        mkdirSync(dirname(path), { recursive: true });
         const temporary = `${path}.${process.pid}.part`;
-        const object = await options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        await pipeline(object.Body as Readable, createWriteStream(temporary));
+        await downloadObject(options.s3, bucket, key, temporary);
         renameSync(temporary, path);
         return path;
       })();
@@ -276,29 +273,6 @@ function firstLine(text: string): string {
   return text.split('\n').find((line) => line.trim() && !line.startsWith('Command failed')) ?? text;
 }
 
-/** Uploads every file under `folder` to `prefix` (keys with `/`, whatever the platform). */
-async function uploadFolder(s3: S3Client, bucket: string, prefix: string, folder: string): Promise<void> {
-  const files = listFiles(folder);
-  const pending = [...files];
-  const worker = async () => {
-    for (let file = pending.shift(); file !== undefined; file = pending.shift()) {
-      const key = `${prefix}${relative(folder, file).split(sep).join('/')}`;
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(file) }));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
-}
-
-function listFiles(folder: string): string[] {
-  const files: string[] = [];
-  for (const entry of readdirSync(folder, { withFileTypes: true })) {
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) files.push(...listFiles(path));
-    else if (entry.isFile() || statSync(path).isFile()) files.push(path);
-  }
-  return files;
-}
-
 /** Whether a stage run's `result.json` says it succeeded (absent: it never finished). */
 async function succeeded(s3: S3Client, bucket: string, key: string): Promise<boolean> {
   try {
@@ -306,24 +280,9 @@ async function succeeded(s3: S3Client, bucket: string, key: string): Promise<boo
     const result = stageResultSchema.safeParse(JSON.parse(await object.Body!.transformToString('utf8')));
     return result.success && result.data.exitCode === 0 && !result.data.timedOut;
   } catch (error) {
-    if ((error as Error).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    if (isMissing(error)) return false;
     throw error;
   }
-}
-
-async function downloadPrefix(s3: S3Client, bucket: string, prefix: string, folder: string): Promise<void> {
-  mkdirSync(folder, { recursive: true });
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) {
-      const path = join(folder, ...object.Key!.slice(prefix.length).split('/'));
-      mkdirSync(dirname(path), { recursive: true });
-      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key! }));
-      await pipeline(body.Body as Readable, createWriteStream(path));
-    }
-    token = page.NextContinuationToken;
-  } while (token);
 }
 
 /** At most `size` at once; the rest wait in order. */
