@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -15,6 +15,7 @@ import { EXECUTION_TIMEOUT, evaluationDefinition } from './evaluation-definition
 import { SymbiontFunction } from './function.ts';
 import { acknowledge, arnWildcardFinding } from './nag.ts';
 import type { Storage } from './storage.ts';
+import { createWorkQueue } from './work-queue.ts';
 
 export interface EvaluationProps {
   /** Table and data bucket the evaluation works on. */
@@ -81,32 +82,13 @@ export class Evaluation extends Construct {
   constructor(scope: Construct, id: string, props: EvaluationProps) {
     super(scope, id);
     const settings = props.queue ?? queues.evaluation;
-    if (settings.visibilityTimeoutSeconds < settings.consumerTimeoutSeconds) {
-      throw new Error(
-        `evaluation queue visibility timeout (${settings.visibilityTimeoutSeconds}s) must be at least the consumer timeout (${settings.consumerTimeoutSeconds}s)`,
-      );
-    }
     const { storage } = props;
     const taskTimeout = props.taskTimeout ?? Duration.minutes(5);
 
-    this.queueKey = new kms.Key(this, 'QueueKey', { description: 'Symbiont evaluation queues', enableKeyRotation: true });
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.queueKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(settings.dlqRetentionDays),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue of the evaluation queue; Symbiont redrives it with its own mover.',
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.queueKey,
-      enforceSSL: true,
-      visibilityTimeout: Duration.seconds(settings.visibilityTimeoutSeconds),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
-    });
+    const work = createWorkQueue(this, 'evaluation', settings);
+    this.queue = work.queue;
+    this.deadLetterQueue = work.deadLetterQueue;
+    this.queueKey = work.key;
 
     this.tasks = new SymbiontFunction(this, 'Tasks', {
       name: 'evaluation-tasks',

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { transferEventTypes } from '#ingest/messages';
 import { env, landing, queues, type QueueDefinition } from '#shared/resources';
 import { SymbiontFunction } from './function.ts';
+import { createWorkQueue } from './work-queue.ts';
 import { acknowledge, arnWildcardFinding } from './nag.ts';
 import type { Storage } from './storage.ts';
 
@@ -40,34 +41,13 @@ export class Ingest extends Construct {
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
     const settings = props.queue ?? queues.ingest;
-    if (settings.visibilityTimeoutSeconds < settings.consumerTimeoutSeconds) {
-      throw new Error(
-        `ingest queue visibility timeout (${settings.visibilityTimeoutSeconds}s) must be at least the consumer timeout (${settings.consumerTimeoutSeconds}s)`,
-      );
-    }
     const { storage } = props;
     this.storage = storage;
 
-    // The queues get a key of their own: sharing the data bucket's key ties the bucket
-    // notification and the queue policy into a dependency cycle.
-    this.queueKey = new kms.Key(this, 'QueueKey', { description: 'Symbiont ingest queues', enableKeyRotation: true });
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.queueKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(settings.dlqRetentionDays),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue of the ingest queue; Symbiont redrives it with its own mover.',
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.queueKey,
-      enforceSSL: true,
-      visibilityTimeout: Duration.seconds(settings.visibilityTimeoutSeconds),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
-    });
+    const work = createWorkQueue(this, 'ingest', settings);
+    this.queue = work.queue;
+    this.deadLetterQueue = work.deadLetterQueue;
+    this.queueKey = work.key;
     storage.landingBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), {
       prefix: landing.apiPrefix,
     });
