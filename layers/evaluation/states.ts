@@ -3,8 +3,8 @@ import type { TaskName } from './tasks.ts';
 /**
  * The Task states of the evaluation state machine and the task each runs: the contract between the
  * definition (infra), the tasks function and the local runtime's overrides, which are keyed by
- * these names. `RunStage` runs a stage: a Lambda task for now (which says stages do not run there
- * yet), ECS RunTask .sync in AWS next; locally the runtime's stage runner either way.
+ * these names. `RunStage` runs a stage: in AWS an ECS RunTask .sync of the stage's image (after
+ * its task definition is found or registered), locally the runtime's stage runner.
  */
 export const taskStates = {
   Prepare: 'prepare',

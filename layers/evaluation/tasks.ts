@@ -119,9 +119,9 @@ async function dispatch(input: TaskInput, deps: EvaluationTaskDeps): Promise<unk
     case 'start-point':
       return startPoint(input.requestId, input.evaluationId, deps);
     case 'run-stage':
-      // Stages run in a container (the next issue) or, locally, in the runtime's stage runner.
+      // Stages never run here: in AWS the state machine runs them on ECS, locally the runtime's stage runner does.
       throw new StageRunnerUnavailableError(
-        `stage ${input.run.stageName} cannot run inside the tasks function; in AWS stages run on ECS (not deployed yet), locally the runtime runs them`,
+        `stage ${input.run.stageName} cannot run inside the tasks function; in AWS stages run as ECS tasks, locally the runtime runs them`,
       );
     case 'record-scores':
       await recordScores(input.requestId, input.evaluationId, deps);
