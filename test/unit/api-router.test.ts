@@ -23,6 +23,18 @@ describe('routing', () => {
     expect(json(result)).toEqual({ status: 'ok' });
   });
 
+  it('sends a browser opening / (the banner\'s token URL lands there) to the docs, without credentials', async () => {
+    // Prepare
+    const api = localApi();
+
+    // Act
+    const result = await api.handle(request('GET', '/'));
+
+    // Assess
+    expect(result.statusCode).toBe(302);
+    expect(result.headers.location).toBe('docs');
+  });
+
   it('answers 404 with the error envelope for an unknown path', async () => {
     const api = localApi();
 
