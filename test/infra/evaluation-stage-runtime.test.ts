@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { logicalId, synthesize, type Synthesized } from './helpers.ts';
+import { logicalId, synthesize, wildcardActions, type Synthesized } from './helpers.ts';
 
 /** Where stage tasks run in AWS: the network, the Fargate cluster, their roles and logs. */
 
@@ -56,10 +56,10 @@ describe('the stage runtime', () => {
 
   it('grants no wildcard IAM action to the stage roles', () => {
     // Act
-    const actions = [...roleStatements('StageTaskRole'), ...roleStatements('StageExecutionRole')].flatMap((s) => [s.Action].flat());
+    const wildcards = wildcardActions([...roleStatements('StageTaskRole'), ...roleStatements('StageExecutionRole')]);
 
     // Assess
-    expect(actions.filter((a) => a.includes('*'))).toEqual([]);
+    expect(wildcards).toEqual([]);
   });
 
   it('sends stage containers’ logs to a CloudWatch log group of their own', () => {

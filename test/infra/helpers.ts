@@ -54,6 +54,11 @@ export function policyStatements(template: Template): Statement[] {
   ];
 }
 
+/** The actions of `statements` that hold a wildcard (the standing rule: there must be none). */
+export function wildcardActions(statements: readonly Pick<Statement, 'Action'>[]): string[] {
+  return statements.flatMap((s) => [s.Action].flat()).filter((action) => action.includes('*'));
+}
+
 /** The logical id of the only resource of `type` whose logical id contains `hint`. */
 export function logicalId(template: Template, type: string, hint: string): string {
   const ids = Object.keys(template.findResources(type)).filter((id) => id.includes(hint));
