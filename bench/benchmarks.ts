@@ -4,6 +4,7 @@ import { ingestMessageBenchmark } from './ingest-message.ts';
 import { localRuntimeBenchmark } from './local-runtime.ts';
 import { sftpBenchmark } from './sftp.ts';
 import { validationBenchmark } from './validation.ts';
+import { validationRuntimeBenchmark } from './validation-runtime.ts';
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, sftpBenchmark, evaluationBenchmark];
+export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, validationRuntimeBenchmark, sftpBenchmark, evaluationBenchmark];
