@@ -54,6 +54,8 @@ export interface WrapperSettings {
   readonly last: boolean;
   readonly timeoutSeconds: number | undefined;
   readonly s3TimeoutMs: number;
+  /** The digest-pinned image the wrapper runs in (`SYMBIONT_IMAGE`), recorded in `result.json`. */
+  readonly image?: string;
 }
 
 /** `s3://bucket/key` → its parts. */
@@ -98,6 +100,7 @@ export function runEnvironment(run: StageRun): Record<string, string> {
     SYMBIONT_EVALUATION_ID: run.evaluationId,
     SYMBIONT_STAGE: run.stageName,
     SYMBIONT_REPEAT: String(run.repeat + 1),
+    ...(run.stageImage ? { SYMBIONT_IMAGE: run.stageImage.reference } : {}),
   };
 }
 
@@ -131,6 +134,7 @@ export function readSettings(given: NodeJS.ProcessEnv, argv: readonly string[]):
     last: env.SYMBIONT_LAST === 'true',
     timeoutSeconds: positive(env, 'SYMBIONT_TIMEOUT_SECONDS'),
     s3TimeoutMs: positive(env, 'SYMBIONT_S3_TIMEOUT_MS') ?? DEFAULT_S3_TIMEOUT_MS,
+    ...(env.SYMBIONT_IMAGE ? { image: env.SYMBIONT_IMAGE } : {}),
   };
 }
 
@@ -181,12 +185,16 @@ export async function runWrapper(options: WrapperOptions): Promise<number> {
   await rm(folder, { recursive: true, force: true });
   await mkdir(output, { recursive: true });
 
+  // Which image ran, so the evaluation can record the digest (DESIGN.md "Running a stage at a commit").
+  const image = settings.image ? { image: settings.image } : {};
+
   /** Records a wrapper failure where the evaluation reads it, then uploads what there is. */
   const fail = async (message: string, result?: StageResult): Promise<number> => {
     report(message);
     await appendFile(stderrFile, `symbiont-stage: ${message}\n`);
     const now = new Date().toISOString();
-    await writeFile(join(folder, stageFiles.result), JSON.stringify(result ?? { exitCode: WRAPPER_FAILURE_EXIT_CODE, signal: null, timedOut: false, durationMs: 0, startedAt: now, finishedAt: now }));
+    const recorded: StageResult = result ?? { exitCode: WRAPPER_FAILURE_EXIT_CODE, signal: null, timedOut: false, durationMs: 0, startedAt: now, finishedAt: now };
+    await writeFile(join(folder, stageFiles.result), JSON.stringify({ ...recorded, ...image }));
     try {
       await uploadFolder(options.s3, outBucket, outPrefix, folder, transfer);
     } catch (error) {
@@ -203,7 +211,7 @@ export async function runWrapper(options: WrapperOptions): Promise<number> {
   }
 
   const result = await runCommand(settings, { input, output }, folder, { ...options, env });
-  await writeFile(join(folder, stageFiles.result), JSON.stringify(result));
+  await writeFile(join(folder, stageFiles.result), JSON.stringify({ ...result, ...image }));
   const succeeded = result.exitCode === 0 && !result.timedOut;
   if (succeeded && settings.last) {
     const metrics = join(folder, stageFiles.metrics);

@@ -56,8 +56,10 @@ export interface EcsStageTarget {
   readonly executionRoleArn: string;
   readonly logGroupName: string;
   readonly region: string;
-  /** Task definitions are the families `<familyPrefix>-<sha256 of the image>`. */
+  /** Task definitions are the families `<familyPrefix>-<sha256 of the digest-pinned image>`. */
   readonly familyPrefix: string;
+  /** The ECR registry's domain after the account: `dkr.ecr.<region>.amazonaws.com`. */
+  readonly registryDomain: string;
   /** @default '1024' (1 vCPU) */
   readonly cpu?: string;
   /** @default '4096' (MiB) */
@@ -67,18 +69,58 @@ export interface EcsStageTarget {
 /** The container of every stage task definition. */
 export const STAGE_CONTAINER = 'stage';
 
-/** The ECS-only states of a stage: find or register its task definition, and check its exit code. */
-export const ecsStageStates = { find: 'FindStageTask', register: 'RegisterStageTask', exited: 'StageExited?', failed: 'StageFailed' } as const;
+/**
+ * The ECS-only states of a stage: resolve its image's digest, find or register the task definition
+ * of that digest, and check the container's exit code.
+ */
+export const ecsStageStates = {
+  resolve: 'ResolveStageImage',
+  missing: 'StageImageMissing',
+  find: 'FindStageTask',
+  register: 'RegisterStageTask',
+  exited: 'StageExited?',
+  failed: 'StageFailed',
+} as const;
 
 /**
- * Errors the ECS stage states retry: ECS's capacity and throttling errors, on top of the list every
- * Task state of the definition retries (one retry policy for all of them).
+ * Errors the ECS stage states retry: ECS's capacity, server and throttling errors, as the optimized
+ * RunTask integration (`ECS.…`) and the SDK integrations (`Ecs.…`) name them.
  */
-export const ecsRetryableErrors = [...retryableErrors, 'ECS.AmazonECSException', 'ECS.ServerException', 'ECS.ThrottlingException', 'Ecs.ThrottlingException'] as const;
+export const ecsRetryableErrors = ['ECS.AmazonECSException', 'ECS.ServerException', 'ECS.ThrottlingException', 'Ecs.ServerException', 'Ecs.ThrottlingException'] as const;
 
-/** RunStage as ECS RunTask .sync, its task definition found or registered first. */
+/** Errors `ResolveStageImage` retries: ECR's server and throttling errors. */
+export const ecrRetryableErrors = ['Ecr.ServerException', 'Ecr.ThrottlingException', 'Ecr.TooManyRequestsException'] as const;
+
+/**
+ * RunStage as ECS RunTask .sync. First the image `<repository>:<sha>` is resolved to its digest
+ * (ECR DescribeImages), so the stage runs exactly the bytes that tag named when it started, and
+ * the task definition is found or registered per digest-pinned image: a tag pushed again gets a
+ * new task definition, the same digest reuses its own. The run carries the digest into the task
+ * (`SYMBIONT_RUN`), whose wrapper writes it to `result.json`, from which the evaluation records it.
+ */
 function ecsStage(scope: Construct, target: EcsStageTarget): sfn.IChainable {
-  const family = `States.Format('${target.familyPrefix}-{}', States.Hash($.image, 'SHA-256'))`;
+  const resolve = new sfn.CustomState(scope, ecsStageStates.resolve, {
+    stateJson: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:ecr:describeImages',
+      Parameters: { 'RepositoryName.$': '$.ecrRepository', ImageIds: [{ 'ImageTag.$': '$.imageTag' }] },
+      ResultSelector: {
+        'digest.$': '$.ImageDetails[0].ImageDigest',
+        'reference.$': `States.Format('{}.${target.registryDomain}/{}@{}', $.ImageDetails[0].RegistryId, $.ImageDetails[0].RepositoryName, $.ImageDetails[0].ImageDigest)`,
+      },
+      ResultPath: '$.stageImage',
+    },
+  });
+  resolve.addRetry({ errors: [...ecrRetryableErrors], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
+  // CI has not pushed the image of this commit (or pushed it elsewhere): the point fails, saying so.
+  const missing = new sfn.Fail(scope, ecsStageStates.missing, {
+    stateName: ecsStageStates.missing,
+    error: 'StageImageMissingError',
+    causePath:
+      "States.Format('ECR has no image {}:{} for stage {}: the repository’s CI builds it FROM the stage base image, tags it with the commit sha and pushes it before reporting the commit', $.ecrRepository, $.imageTag, $.stageName)",
+  });
+  resolve.addCatch(missing, { errors: ['Ecr.ImageNotFoundException', 'Ecr.RepositoryNotFoundException'], resultPath: '$.error' });
+  const family = `States.Format('${target.familyPrefix}-{}', States.Hash($.stageImage.reference, 'SHA-256'))`;
   const find = new sfn.CustomState(scope, ecsStageStates.find, {
     stateJson: {
       Type: 'Task',
@@ -104,7 +146,7 @@ function ecsStage(scope: Construct, target: EcsStageTarget): sfn.IChainable {
         ContainerDefinitions: [
           {
             Name: STAGE_CONTAINER,
-            'Image.$': '$.image',
+            'Image.$': '$.stageImage.reference',
             Essential: true,
             LogConfiguration: {
               LogDriver: 'awslogs',
@@ -150,10 +192,11 @@ function ecsStage(scope: Construct, target: EcsStageTarget): sfn.IChainable {
   const exited = new sfn.Choice(scope, ecsStageStates.exited, { stateName: ecsStageStates.exited })
     .when(sfn.Condition.numberEquals('$.stageExit.exitCode', 0), new sfn.Succeed(scope, 'StageSucceeded'))
     .otherwise(failed);
+  resolve.next(find);
   find.next(runTask);
   register.next(runTask);
   runTask.next(exited);
-  return find;
+  return resolve;
 }
 
 /** Builds the states in `scope` and returns the chain the state machine starts with. */

@@ -146,6 +146,7 @@ export class Evaluation extends Construct {
           logGroupName: this.stageLogs.logGroupName,
           region: Stack.of(this).region,
           familyPrefix: stageFamilyPrefix,
+          registryDomain: `dkr.ecr.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`,
         },
       })),
       logs: { destination: this.stateMachineLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
@@ -298,14 +299,17 @@ export class Evaluation extends Construct {
     const policy = (sid: string, actions: string[], resources: string[]) => this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ sid, actions, resources }));
     // RegisterTaskDefinition and DescribeTaskDefinition accept no resource but "*".
     policy('FindAndRegisterStageTasks', ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], ['*']);
+    // Stage images live in this account's ECR; DescribeImages resolves a commit's tag to its digest.
+    policy('ResolveStageImages', ['ecr:DescribeImages'], [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })]);
     policy('PassStageRoles', ['iam:PassRole'], [this.stageTaskRole.roleArn, this.stageExecutionRole.roleArn]);
     policy('RunStageTasks', ['ecs:RunTask'], [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${familyPrefix}-*` })]);
     policy('WatchStageTasks', ['ecs:DescribeTasks', 'ecs:StopTask'], [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` })]);
     acknowledge(
       this.stateMachine.role.node.tryFindChild('DefaultPolicy') ?? this.stateMachine.role,
-      'Stage task definitions are registered per stage image at run time, as the families symbiont-<stage>-stage-<image hash>, and their tasks are named by ECS: RunTask is granted on those families only, DescribeTasks and StopTask on this cluster\'s tasks only.',
+      'Stage task definitions are registered per stage image digest at run time, as the families symbiont-<stage>-stage-<hash of the digest-pinned image>, and their tasks are named by ECS: RunTask is granted on those families only, DescribeTasks and StopTask on this cluster\'s tasks only. Stage images are pushed by each repository\'s CI to repositories the stack does not know, so DescribeImages (read-only) is granted on this account\'s repositories.',
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/${familyPrefix}-*]`,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${stack.getLogicalId(this.cluster.node.defaultChild as never)}>/*]`,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/*]',
     );
     policy('ManageSyncRule', ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForECSTaskRule' })]);
   }

@@ -103,6 +103,8 @@ export const repositorySchema = z.strictObject({
   defaultBranch: z.string().min(1).default('main'),
   /** Local checkout the local runtime makes worktrees from. */
   path: z.string().optional(),
+  /** Branches whose GitHub pushes are evaluated (exact names); pushes to others are ignored. @default every branch */
+  branches: z.array(z.string().min(1)).min(1).optional(),
 });
 
 const tolerance = z
@@ -112,6 +114,9 @@ const tolerance = z
   })
   .refine((t) => t.absolute !== undefined || t.relative !== undefined, 'give absolute and/or relative');
 
+/** An ECR repository name (AWS's own pattern), optionally after this account's registry host. */
+const ECR_REPOSITORY = /^(?:[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/)?(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
 export const pipelineSchema = z.strictObject({
   description: z.string().optional(),
   stages: z
@@ -119,7 +124,16 @@ export const pipelineSchema = z.strictObject({
       z.strictObject({
         name: z.string().optional(),
         repository: z.string(),
-        image: z.string().min(1),
+        /**
+         * The stage image's ECR repository, in the stack's account (`acme/model`, or with its
+         * registry host), without a tag: the tag is the commit sha the repository's CI pushed.
+         */
+        image: z
+          .string()
+          .regex(
+            ECR_REPOSITORY,
+            'name the ECR repository without a tag or digest (e.g. acme/model, or <account>.dkr.ecr.<region>.amazonaws.com/acme/model): CI tags each image with its commit sha',
+          ),
         command: z.array(z.string()).min(1),
         /** Seconds before a stage is stopped as hung. */
         timeoutSeconds: z.number().int().positive().default(3600),

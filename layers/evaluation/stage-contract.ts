@@ -31,7 +31,17 @@ export const stageRunSchema = z.object({
   last: z.boolean(),
   repository: z.string().min(1),
   sha: z.string().min(1),
+  /** The pipeline's stage image as configured: its ECR repository, perhaps with its registry host. */
   image: z.string().min(1),
+  /** The ECR repository name alone, which ECR's DescribeImages takes. */
+  ecrRepository: z.string().min(1),
+  /** The image tag the repository's CI pushed: the commit sha. */
+  imageTag: z.string().min(1),
+  /**
+   * In AWS, the image as ECR resolved it before the run: its digest and the digest-pinned
+   * reference the task ran (set by the state machine's `ResolveStageImage`; absent locally).
+   */
+  stageImage: z.object({ digest: z.string().min(1), reference: z.string().min(1) }).optional(),
   command: z.array(z.string()).min(1),
   timeoutSeconds: z.number().int().positive(),
   /** The Task state's timeout: {@link TASK_TIMEOUT_MARGIN_SECONDS} more than the stage's. */
@@ -57,8 +67,15 @@ export const stageResultSchema = z.object({
   durationMs: z.number().nonnegative(),
   startedAt: z.string(),
   finishedAt: z.string(),
+  /** The digest-pinned image the run ran (in AWS). */
+  image: z.string().optional(),
 });
 export type StageResult = z.infer<typeof stageResultSchema>;
+
+/** The ECR repository name of a configured stage image (its registry host, if any, left off). */
+export function ecrRepositoryOf(image: string): string {
+  return image.replace(/^[^/]+\.amazonaws\.com(?:\.cn)?\//, '');
+}
 
 /** `evaluations/<id>/` */
 export const evaluationPrefix = (evaluationId: string): string => `${layout.outputPrefix}${evaluationId}/`;

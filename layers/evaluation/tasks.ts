@@ -30,6 +30,7 @@ import { messageForPart } from './requests.ts';
 import { planRequest, type Plan, type PlannedPoint } from './plan.ts';
 import { compareScores, parseMetrics, scoreRepeats } from './scores.ts';
 import {
+  ecrRepositoryOf,
   evaluationPrefix,
   stageFiles,
   stageResultSchema,
@@ -205,6 +206,8 @@ async function ensureEvaluation(planned: PlannedRequest, point: PlannedPoint, de
     commitSet: point.commitSet,
     commitSetId: point.commitSetId,
     isBaselineCommitSet: point.isBaselineCommitSet,
+    reason: planned.request.reason,
+    ...(planned.request.trigger ? { trigger: planned.request.trigger } : {}),
     dataset: point.dataset,
     version: point.version,
     parameters: point.parameters,
@@ -247,6 +250,8 @@ function stageRuns(planned: PlannedRequest, point: PlannedPoint, datasetKey: str
         repository: stage.repository,
         sha: point.commitSet[stage.repository]!,
         image: stage.image,
+        ecrRepository: ecrRepositoryOf(stage.image),
+        imageTag: point.commitSet[stage.repository]!,
         command: stage.command,
         timeoutSeconds: stage.timeoutSeconds,
         taskTimeoutSeconds: stage.timeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS,
@@ -312,6 +317,7 @@ export async function recordScores(requestId: string, evaluationId: string, deps
         name: run.stageName,
         durationMs: results[i]?.durationMs ?? 0,
         exitCode: results[i]?.exitCode ?? null,
+        ...(results[i]?.image ? { image: results[i]!.image } : {}),
       })),
       finishedAt,
       durationMs: Math.max(0, Date.parse(finishedAt) - Date.parse(started)),

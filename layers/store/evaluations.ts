@@ -138,6 +138,8 @@ export const stageTimingSchema = z.object({
   name: z.string(),
   durationMs: z.number().nonnegative(),
   exitCode: z.number().int().nullable(),
+  /** The digest-pinned image the stage ran (`<registry>/<repository>@sha256:…`), in AWS. */
+  image: z.string().optional(),
 });
 
 export const failureSchema = z.object({
@@ -164,6 +166,9 @@ export const evaluationRecordSchema = z.object({
   commitSetId: hex64,
   /** The commit set is the request's baseline commit set (the default-branch heads then). */
   isBaselineCommitSet: z.boolean(),
+  /** Why its request was made, and the commit or dataset version that made it (commit intake). */
+  reason: z.enum(evaluationReasons).optional(),
+  trigger: triggerSchema.optional(),
   dataset: z.string().min(1),
   version: z.number().int().positive(),
   parameters: parameterPointSchema,

@@ -65,6 +65,44 @@ describe('stages on ECS', () => {
     expect(states.RunStage!.TimeoutSecondsPath).toBe('$.taskTimeoutSeconds');
   });
 
+  it('resolves the commit’s image tag to its digest in ECR first', () => {
+    // Act
+    const resolve = states.ResolveStageImage!;
+
+    // Assess
+    expect(resolve.Resource).toBe('arn:aws:states:::aws-sdk:ecr:describeImages');
+    expect(resolve.Parameters).toEqual({ 'RepositoryName.$': '$.ecrRepository', ImageIds: [{ 'ImageTag.$': '$.imageTag' }] });
+    expect(resolve.ResultSelector['digest.$']).toBe('$.ImageDetails[0].ImageDigest');
+    // The reference the task runs is pinned to the digest: a tag pushed again cannot change what runs.
+    expect(resolve.ResultSelector['reference.$']).toMatch(/^States\.Format\('\{\}\.dkr\.ecr\..+\/\{\}@\{\}', \$\.ImageDetails\[0\]\.RegistryId, \$\.ImageDetails\[0\]\.RepositoryName, \$\.ImageDetails\[0\]\.ImageDigest\)$/);
+    expect(resolve.ResultPath).toBe('$.stageImage');
+    expect(resolve.Next).toBe('FindStageTask');
+  });
+
+  it('fails the point with a message saying what CI must push when the image is not in ECR', () => {
+    // Act
+    const catches = states.ResolveStageImage!.Catch as Json[];
+    const missing = states[catches[0]!.Next]!;
+
+    // Assess
+    expect(catches).toEqual([{ ErrorEquals: ['Ecr.ImageNotFoundException', 'Ecr.RepositoryNotFoundException'], ResultPath: '$.error', Next: 'StageImageMissing' }]);
+    expect(missing).toMatchObject({ Type: 'Fail', Error: 'StageImageMissingError' });
+    expect(missing.CausePath).toContain('tags it with the commit sha');
+  });
+
+  it('lets the state machine read image digests and nothing else of ECR', () => {
+    // Act
+    const machineRole = logicalId(template, 'AWS::IAM::Role', 'StateMachineRole');
+    const ecr = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === machineRole))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[])
+      .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('ecr:')));
+
+    // Assess
+    expect(ecr).toHaveLength(1);
+    expect(ecr[0]!.Action).toBe('ecr:DescribeImages');
+  });
+
   it('looks the stage image’s task definition up before registering one', () => {
     // Act
     const find = states.FindStageTask!;
@@ -75,16 +113,17 @@ describe('stages on ECS', () => {
     expect(find.Catch).toEqual([{ ErrorEquals: ['Ecs.ClientException', 'ECS.ClientException'], ResultPath: null, Next: 'RegisterStageTask' }]);
   });
 
-  it('registers a Fargate task definition per image with the stage roles and CloudWatch logs', () => {
+  it('registers a Fargate task definition per image digest with the stage roles and CloudWatch logs', () => {
     // Act
     const register = states.RegisterStageTask!.Parameters;
 
     // Assess
-    expect(register['Family.$']).toBe("States.Format('symbiont-dev-stage-{}', States.Hash($.image, 'SHA-256'))");
+    expect(register['Family.$']).toBe("States.Format('symbiont-dev-stage-{}', States.Hash($.stageImage.reference, 'SHA-256'))");
+    expect(states.FindStageTask!.Parameters['TaskDefinition.$']).toBe(register['Family.$']);
     expect(register.RequiresCompatibilities).toEqual(['FARGATE']);
     expect(register.TaskRoleArn).toContain(logicalId(template, 'AWS::IAM::Role', 'StageTaskRole'));
     expect(register.ExecutionRoleArn).toContain(logicalId(template, 'AWS::IAM::Role', 'StageExecutionRole'));
-    expect(register.ContainerDefinitions[0]).toMatchObject({ Name: 'stage', 'Image.$': '$.image', LogConfiguration: { LogDriver: 'awslogs' } });
+    expect(register.ContainerDefinitions[0]).toMatchObject({ Name: 'stage', 'Image.$': '$.stageImage.reference', LogConfiguration: { LogDriver: 'awslogs' } });
   });
 
   it('fails the stage when its container exits non-zero', () => {
@@ -118,5 +157,6 @@ describe('stages on ECS', () => {
     // Assess
     expect(local.RunStage!.Parameters).toMatchObject({ task: 'run-stage', 'run.$': '$' });
     expect(local.FindStageTask).toBeUndefined();
+    expect(local.ResolveStageImage).toBeUndefined();
   });
 });

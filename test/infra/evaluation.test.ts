@@ -80,14 +80,22 @@ describe('evaluation', () => {
     for (const map of maps) expect(map.ResultPath).toBeNull();
   });
 
-  it('retries every task on transient errors', () => {
+  it('retries every task on its own service’s transient errors', () => {
     // Act
     const taskStates = Object.entries(allStates(definition())).filter(([, s]) => s.Type === 'Task');
+    const retried = (state: Record<string, any>) => (state.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
 
-    // Assess
-    for (const [, state] of taskStates) {
-      const retry = state.Retry as { ErrorEquals: string[] }[];
-      expect(retry.flatMap((r) => r.ErrorEquals)).toEqual(expect.arrayContaining(['TransientTaskError', 'Lambda.ServiceException']));
+    // Assess: the tasks function's states on Lambda's errors, the stage's ECS and ECR calls on theirs.
+    expect(taskStates.length).toBeGreaterThanOrEqual(12);
+    for (const [name, state] of taskStates) {
+      const resource = String(state.Resource);
+      const expected = resource.includes(':ecs:')
+        ? ['ECS.ServerException', 'ECS.ThrottlingException']
+        : resource.includes(':ecr:')
+          ? ['Ecr.ServerException', 'Ecr.ThrottlingException']
+          : ['TransientTaskError', 'Lambda.ServiceException'];
+      expect({ name, retried: retried(state) }).toEqual({ name, retried: expect.arrayContaining(expected) });
+      if (resource.includes(':ecs:') || resource.includes(':ecr:')) expect({ name, retried: retried(state) }).not.toEqual({ name, retried: expect.arrayContaining(['Lambda.ServiceException']) });
     }
   });
 

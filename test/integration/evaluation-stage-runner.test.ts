@@ -44,6 +44,8 @@ describe('the local stage runner', () => {
       repository: 'model',
       sha: first,
       image: 'acme/model',
+      ecrRepository: 'acme/model',
+      imageTag: first,
       command: ['node', 'run.mjs'],
       timeoutSeconds: 30,
       taskTimeoutSeconds: 150,

@@ -166,9 +166,11 @@ describe('the stage wrapper', () => {
 
   it('runs a stage described whole by SYMBIONT_RUN, as the ECS task passes it', async () => {
     // Prepare
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const reference = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme/model@${digest}`;
     const run = {
       evaluationId: 'E4', pipeline: 'forecast', repeat: 0, stage: 0, stageName: 'model', last: true, repository: 'model', sha: 'abc123',
-      image: 'acme/model:abc123', taskTimeoutSeconds: 150, timeoutSeconds: 30, commitSet: { model: 'abc123' }, parameters: { window: 5 }, bucket,
+      image: 'acme/model', ecrRepository: 'acme/model', imageTag: 'abc123', taskTimeoutSeconds: 150, timeoutSeconds: 30, commitSet: { model: 'abc123' }, parameters: { window: 5 }, bucket,
       command: [process.execPath, '-e', "require('node:fs').writeFileSync(process.env.SYMBIONT_OUTPUT + '/metrics.json', JSON.stringify({ mae: JSON.parse(process.env.SYMBIONT_PARAMS).window }))"],
       input: { kind: 'dataset', dataset: 'readings', version: 1, key: datasetKey },
       prefix: 'evaluations/E4/r1/1-model/',
@@ -176,7 +178,7 @@ describe('the stage wrapper', () => {
 
     // Act
     const code = await runWrapper({
-      env: { PATH: process.env.PATH, SYMBIONT_RUN: JSON.stringify({ ...run, stageTask: { arn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/x:1' } }) },
+      env: { PATH: process.env.PATH, SYMBIONT_RUN: JSON.stringify({ ...run, stageImage: { digest, reference }, stageTask: { arn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/x:1' } }) },
       argv: [],
       s3,
       workDir: join(dir.path, 'whole-run'),
@@ -186,5 +188,7 @@ describe('the stage wrapper', () => {
     // Assess
     expect(code).toBe(0);
     expect(JSON.parse(await text('evaluations/E4/r1/1-model/output/metrics.json'))).toEqual({ mae: 5 });
+    // The digest ECR resolved is what the evaluation records.
+    expect(JSON.parse(await text('evaluations/E4/r1/1-model/result.json'))).toMatchObject({ exitCode: 0, image: reference });
   });
 });

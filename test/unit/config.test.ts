@@ -53,6 +53,16 @@ describe('config', () => {
     ]);
   });
 
+  it('refuses a stage image with a tag, since the tag is the commit sha', () => {
+    const problems = problemsOf(exampleWith((c) => (c.pipelines.forecast.stages[1].image = 'acme/model:latest')));
+    expect(problems).toEqual([{ path: '$.pipelines.forecast.stages[1].image', message: expect.stringContaining('without a tag or digest') }]);
+  });
+
+  it('accepts a stage image named with this account’s registry host', () => {
+    const config = parseConfig(exampleWith((c) => (c.pipelines.forecast.stages[1].image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme/model')));
+    expect(config.pipelines.forecast!.stages[1]!.image).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme/model');
+  });
+
   it('refuses a unique key over a column the spec does not have', () => {
     const problems = problemsOf(exampleWith((c) => (c.datasets.readings.unique = ['sensor', 'taken_at'])));
     expect(problems).toEqual([

@@ -49,6 +49,8 @@ function run(evaluationId: string, stage: number): StageRun {
     repository: 'model',
     sha: 'b'.repeat(40),
     image: 'acme/model',
+    ecrRepository: 'acme/model',
+    imageTag: 'b'.repeat(40),
     command: ['true'],
     timeoutSeconds: 60,
     taskTimeoutSeconds: 180,

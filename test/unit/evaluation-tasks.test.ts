@@ -51,8 +51,16 @@ function serveObjects(): void {
 }
 
 /** What the stage runner leaves for one run. */
-function ran(run: StageRun, outcome: { exitCode: number; metrics?: string; stderr?: string }): void {
-  objects[`${run.prefix}result.json`] = JSON.stringify({ exitCode: outcome.exitCode, signal: null, timedOut: false, durationMs: 12, startedAt: '2025-01-06T09:00:00.000Z', finishedAt: '2025-01-06T09:00:00.012Z' });
+function ran(run: StageRun, outcome: { exitCode: number; metrics?: string; stderr?: string; image?: string }): void {
+  objects[`${run.prefix}result.json`] = JSON.stringify({
+    exitCode: outcome.exitCode,
+    signal: null,
+    timedOut: false,
+    durationMs: 12,
+    startedAt: '2025-01-06T09:00:00.000Z',
+    finishedAt: '2025-01-06T09:00:00.012Z',
+    ...(outcome.image ? { image: outcome.image } : {}),
+  });
   if (outcome.metrics !== undefined) objects[`${run.prefix}output/metrics.json`] = outcome.metrics;
   if (outcome.stderr !== undefined) objects[`${run.prefix}stderr.txt`] = outcome.stderr;
 }
@@ -96,6 +104,38 @@ describe('the evaluation tasks', () => {
     ]);
     expect(list[1]!.input).toEqual({ kind: 'stage', prefix: `${list[0]!.prefix}output/` });
     expect(list[0]!.taskTimeoutSeconds).toBe(list[0]!.timeoutSeconds + 120);
+  });
+
+  it('asks for each stage’s image by its ECR repository and the commit’s sha as tag', async () => {
+    // Prepare
+    const { request } = await requestEvaluation({ pipeline: 'forecast', parameters: { window: [41] } }, scientist, { table, config, queue });
+
+    // Act
+    const { runs } = await startAll(request);
+
+    // Assess
+    const list = [...runs.values()][0]!;
+    expect(list.map((r) => [r.ecrRepository, r.imageTag])).toEqual([
+      ['acme/features', sha('a')],
+      ['acme/model', sha('b')],
+    ]);
+  });
+
+  it('records the digest-pinned image each stage ran, as its result says', async () => {
+    // Prepare
+    serveObjects();
+    const { request } = await requestEvaluation({ pipeline: 'forecast', parameters: { window: [42] } }, scientist, { table, config, queue });
+    const { runs } = await startAll(request);
+    const [evaluationId, list] = [...runs][0]!;
+    const pinned = (run: StageRun) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${run.ecrRepository}@sha256:${run.imageTag.slice(0, 1).repeat(64)}`;
+    for (const run of list) ran(run, { exitCode: 0, image: pinned(run), ...(run.last ? { metrics: '{"mae": 1}' } : {}) });
+
+    // Act
+    await task({ task: 'record-scores', requestId: request.requestId, evaluationId });
+
+    // Assess
+    const evaluation = await getEvaluation(table, evaluationId);
+    expect(evaluation?.stages?.map((s) => [s.name, s.image])).toEqual(list.map((run) => [run.stageName, pinned(run)]));
   });
 
   it('scores the heads, says no-baseline, and moves the baseline pointer to them', async () => {

@@ -33,7 +33,7 @@ describe('the stage wrapper’s settings', () => {
 describe('the stage wrapper given a whole stage run', () => {
   const run = {
     evaluationId: 'E1', pipeline: 'forecast', repeat: 0, stage: 1, stageName: 'model', last: true, repository: 'model', sha: 'abc',
-    image: 'acme/model:abc', command: ['node', 'run.mjs'], timeoutSeconds: 30, taskTimeoutSeconds: 150, commitSet: { model: 'abc' },
+    image: 'acme/model', ecrRepository: 'acme/model', imageTag: 'abc', command: ['node', 'run.mjs'], timeoutSeconds: 30, taskTimeoutSeconds: 150, commitSet: { model: 'abc' },
     parameters: { window: 3 }, bucket: 'data', input: { kind: 'stage', prefix: 'evaluations/E1/r1/1-features/output/' }, prefix: 'evaluations/E1/r1/2-model/',
   };
 
