@@ -166,16 +166,23 @@ export interface WrapperOptions {
 
 /** Runs one stage as the wrapper does and answers the exit status the process should end with. */
 export async function runWrapper(options: WrapperOptions): Promise<number> {
-  const report = options.report ?? ((line: string) => process.stderr.write(`symbiont-stage: ${line}\n`));
   let settings: WrapperSettings;
   let env = options.env;
+  const emit = options.report ?? ((line: string) => process.stderr.write(`symbiont-stage ${line}\n`));
+  let report = (line: string) => emit(line);
   try {
-    settings = readSettings(options.env, options.argv);
     if (options.env.SYMBIONT_RUN) env = { ...runEnvironment(parseRun(options.env.SYMBIONT_RUN)), ...options.env };
+    settings = readSettings(options.env, options.argv);
   } catch (error) {
     report((error as Error).message);
     return WRAPPER_FAILURE_EXIT_CODE;
   }
+  // In CloudWatch every line names its evaluation, stage and repeat, so a search by evaluation id finds them.
+  if (env.SYMBIONT_EVALUATION_ID) {
+    const who = `evaluation=${env.SYMBIONT_EVALUATION_ID} stage=${env.SYMBIONT_STAGE ?? '?'} repeat=${env.SYMBIONT_REPEAT ?? '1'}`;
+    report = (line: string) => emit(`${who}: ${line}`);
+  }
+  report(`running ${JSON.stringify(settings.command)}${settings.image ? ` in ${settings.image}` : ''}`);
   const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), 'symbiont-stage-')));
   const folder = join(workDir, 'run');
   const output = join(folder, stageFiles.output);

@@ -171,6 +171,8 @@ function ecsStage(scope: Construct, target: EcsStageTarget): sfn.IChainable {
         Cluster: target.clusterArn,
         'TaskDefinition.$': '$.stageTask.arn',
         LaunchType: 'FARGATE',
+        // ECS lists a point's tasks by it (`aws ecs list-tasks --started-by <evaluation id>`).
+        'StartedBy.$': '$.evaluationId',
         NetworkConfiguration: {
           AwsvpcConfiguration: { Subnets: [...target.subnetIds], SecurityGroups: [target.securityGroupId], AssignPublicIp: target.assignPublicIp ? 'ENABLED' : 'DISABLED' },
         },

@@ -42,6 +42,7 @@ describe('stages on ECS', () => {
     expect(run.Parameters.LaunchType).toBe('FARGATE');
     expect(run.Parameters.Cluster).toContain(logicalId(template, 'AWS::ECS::Cluster', 'StageCluster'));
     expect(run.Parameters['TaskDefinition.$']).toBe('$.stageTask.arn');
+    expect(run.Parameters['StartedBy.$']).toBe('$.evaluationId');
   });
 
   it('passes the stage run to the wrapper as the container override SYMBIONT_RUN', () => {

@@ -161,7 +161,7 @@ describe('the stage wrapper', () => {
 
     // Assess
     expect(code).toBe(WRAPPER_FAILURE_EXIT_CODE);
-    expect(reported[0]).toContain('timed out');
+    expect(reported.join('\n')).toContain('timed out');
   });
 
   it('runs a stage described whole by SYMBIONT_RUN, as the ECS task passes it', async () => {
@@ -188,7 +188,8 @@ describe('the stage wrapper', () => {
     // Assess
     expect(code).toBe(0);
     expect(JSON.parse(await text('evaluations/E4/r1/1-model/output/metrics.json'))).toEqual({ mae: 5 });
-    // The digest ECR resolved is what the evaluation records.
+    // Its lines name the evaluation, so CloudWatch finds them by its id; the digest ECR resolved is what the evaluation records.
+    expect(lines).toContain(`evaluation=E4 stage=model repeat=1: running ${JSON.stringify(run.command)} in ${reference}`);
     expect(JSON.parse(await text('evaluations/E4/r1/1-model/result.json'))).toMatchObject({ exitCode: 0, image: reference });
   });
 });
