@@ -8,6 +8,7 @@ import { env } from '#shared/resources';
 import { createStoreFromEnv } from '#store/store';
 import { createEvaluationServiceFromEnv } from '#evaluation/service';
 import { createSftpUserServiceFromEnv } from '#sftp/users';
+import { createGithubWebhookFromEnv } from '#evaluation/webhook-secret';
 
 // Built once per container: a missing variable, a bad role map or a bad config fails the cold
 // start with its name instead of every request.
@@ -20,6 +21,8 @@ const api = createApi({
   evaluations: createEvaluationServiceFromEnv(config),
   // Transfer Family when the stack has an SFTP server; otherwise its routes answer 409.
   sftpUsers: createSftpUserServiceFromEnv(store, config),
+  // Its secret comes from Secrets Manager (GITHUB_WEBHOOK_SECRET_ARN), read on first use and cached.
+  githubWebhook: createGithubWebhookFromEnv(config),
 });
 
 /** The HTTP API (payload format 2.0): every route goes through the one router. */

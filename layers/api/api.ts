@@ -10,12 +10,14 @@ import { metaRoutes } from './routes/meta.ts';
 import { sftpUserRoutes } from './routes/sftp-users.ts';
 import type { SftpUserService } from '#sftp/users';
 import { uploadRoutes } from './routes/uploads.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import type { GithubWebhook } from '#evaluation/github-webhook';
 
 /**
  * Every route of the HTTP API. A new capability adds its route module here; the router, the
  * OpenAPI document and the stack's API Gateway routes (public or IAM) are all built from this list.
  */
-export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes, ...datasetRoutes, ...commitRoutes, ...evaluationRoutes, ...sftpUserRoutes];
+export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes, ...datasetRoutes, ...commitRoutes, ...evaluationRoutes, ...sftpUserRoutes, ...webhookRoutes];
 
 /** What the API is built from: the same in Lambda and in the local runtime. */
 export interface CreateApiOptions {
@@ -27,6 +29,8 @@ export interface CreateApiOptions {
   readonly evaluations?: EvaluationService;
   /** SFTP users at run time: Transfer Family in AWS, the table locally; their routes answer 409 without it. */
   readonly sftpUsers?: SftpUserService;
+  /** The GitHub webhook (`createGithubWebhookFromEnv`); its route answers 503 without it. */
+  readonly githubWebhook?: GithubWebhook;
   /** @default {@link apiRoutes} */
   readonly routes?: readonly Route[];
 }
@@ -38,7 +42,7 @@ export interface CreateApiOptions {
 export function createApi(options: CreateApiOptions): Router {
   return createRouter({
     routes: options.routes ?? apiRoutes,
-    deps: { store: options.store, config: options.config, ...(options.evaluations ? { evaluations: options.evaluations } : {}), ...(options.sftpUsers ? { sftpUsers: options.sftpUsers } : {}) },
+    deps: { store: options.store, config: options.config, ...(options.evaluations ? { evaluations: options.evaluations } : {}), ...(options.sftpUsers ? { sftpUsers: options.sftpUsers } : {}), ...(options.githubWebhook ? { githubWebhook: options.githubWebhook } : {}) },
     authenticator: options.authenticator,
   });
 }

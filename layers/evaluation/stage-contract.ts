@@ -13,6 +13,13 @@ import { commitSetSchema, parameterPointSchema } from '#store/evaluations';
  * - `result.json`: {@link StageResult}
  */
 
+/**
+ * Characters a stage run may take as JSON: ECS RunTask refuses overrides beyond 8,192 characters,
+ * and in AWS the run travels as one (`SYMBIONT_RUN`), beside what the state machine adds to it (the
+ * task definition's ARN, the image digest: under 600) and the override's own structure.
+ */
+export const MAX_STAGE_RUN_CHARACTERS = 7_000;
+
 /** Seconds a RunStage task may take beyond the stage's own timeout: input download, output upload. */
 export const TASK_TIMEOUT_MARGIN_SECONDS = 120;
 

@@ -32,6 +32,7 @@ import { compareScores, parseMetrics, scoreRepeats } from './scores.ts';
 import {
   ecrRepositoryOf,
   evaluationPrefix,
+  MAX_STAGE_RUN_CHARACTERS,
   stageFiles,
   stageResultSchema,
   stageRunPrefix,
@@ -230,7 +231,16 @@ export async function startPoint(requestId: string, evaluationId: string, deps: 
   await ensureEvaluation(planned, point, deps);
   const version = await getVersion(deps.table, point.dataset, point.version);
   if (!version) throw new InvalidTaskInputError(`dataset ${point.dataset} has no published version ${point.version}`);
-  return { runs: stageRuns(planned, point, version.key, deps.dataBucket) };
+  const runs = stageRuns(planned, point, version.key, deps.dataBucket);
+  for (const run of runs) {
+    const size = JSON.stringify(run).length;
+    if (size > MAX_STAGE_RUN_CHARACTERS) {
+      throw new InvalidTaskInputError(
+        `stage ${run.stageName} of evaluation ${evaluationId} would be passed ${size} characters (at most ${MAX_STAGE_RUN_CHARACTERS} fit in an ECS override): shorten its command or parameter values`,
+      );
+    }
+  }
+  return { runs };
 }
 
 function stageRuns(planned: PlannedRequest, point: PlannedPoint, datasetKey: string, bucket: string): StageRun[] {

@@ -33,6 +33,8 @@ export const queues = {
   ingest: { visibilityTimeoutSeconds: 900 * 6, maxReceiveCount: 5, batchSize: 5, consumerTimeoutSeconds: 900, dlqRetentionDays: 14 },
   /** Evaluation requests (one message per part); `start-evaluation` starts one execution per message. */
   evaluation: { visibilityTimeoutSeconds: 60 * 6, maxReceiveCount: 5, batchSize: 10, consumerTimeoutSeconds: 60, dlqRetentionDays: 14 },
+  /** Commit events (webhook pushes, `POST /commits`) and new dataset versions; `plan-evaluations` turns each into evaluation requests. */
+  commit: { visibilityTimeoutSeconds: 60 * 6, maxReceiveCount: 5, batchSize: 10, consumerTimeoutSeconds: 60, dlqRetentionDays: 14 },
 } as const satisfies Record<string, QueueDefinition>;
 
 export type QueueName = keyof typeof queues;
@@ -57,6 +59,10 @@ export const env = {
   roleMap: 'ROLE_MAP',
   /** Where evaluation requests are queued (the API, and `Finish` for a request's next part). */
   evaluationQueueUrl: 'EVALUATION_QUEUE_URL',
+  /** Where commit events and new dataset versions are queued for `plan-evaluations` (the API, ingest). */
+  commitQueueUrl: 'COMMIT_QUEUE_URL',
+  /** The Secrets Manager secret holding the GitHub webhook secret (AWS; locally the config's `webhooks.githubSecret`). */
+  githubWebhookSecretArn: 'GITHUB_WEBHOOK_SECRET_ARN',
   /** The evaluation state machine `start-evaluation` starts executions of. */
   stateMachineArn: 'STATE_MACHINE_ARN',
   /** The Transfer Family server run-time SFTP users are added to (set only when `sftp.enabled`). */
@@ -77,6 +83,12 @@ export const evaluation = {
   maxHistoryEventsPerExecution: 20_000,
   /** Data bucket prefix of evaluation outputs, logs and results: `evaluations/<id>/`. */
   outputPrefix: 'evaluations/',
+} as const;
+
+/** GitHub webhook deliveries (DESIGN.md "Storage" `DELIVERY#<id>`). */
+export const webhooks = {
+  /** How long a delivery id is remembered to drop redeliveries (DynamoDB TTL in AWS, checked on read locally). */
+  deliveryTtlSeconds: 7 * 24 * 3600,
 } as const;
 
 /** Names of the local resources (in AWS, CloudFormation names them). */

@@ -121,6 +121,19 @@ describe('the evaluation tasks', () => {
     ]);
   });
 
+  it('refuses a point whose stage run would not fit in an ECS container override', async () => {
+    // Prepare: a parameter value of 8,000 characters.
+    const { request } = await requestEvaluation({ pipeline: 'forecast', parameters: { window: ['w'.repeat(8000)] } }, scientist, { table, config, queue });
+    const prepared = await task<PreparedPart>({ task: 'prepare', requestId: request.requestId, part: 1 });
+    const { evaluationId } = prepared.phases.at(-1)!.points[0]!;
+
+    // Act
+    const starting = task({ task: 'start-point', requestId: request.requestId, evaluationId });
+
+    // Assess
+    await expect(starting).rejects.toThrow(/would be passed \d+ characters \(at most 7000 fit in an ECS override\)/);
+  });
+
   it('records the digest-pinned image each stage ran, as its result says', async () => {
     // Prepare
     serveObjects();
