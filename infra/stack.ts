@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { StackSettings, SymbiontConfig } from '#config/schema';
 import { apiRoutes } from '#api/api';
 import { Api } from './constructs/api.ts';
+import { CommitIntake } from './constructs/commit-intake.ts';
 import { Evaluation } from './constructs/evaluation.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { acknowledge } from './constructs/nag.ts';
@@ -27,6 +28,7 @@ export class SymbiontStack extends Stack {
   /** The Transfer Family server and the config's users, when `sftp.enabled`. */
   public readonly sftp?: Sftp;
   public readonly evaluation: Evaluation;
+  public readonly commitIntake: CommitIntake;
 
   constructor(scope: Construct, id: string, props: SymbiontStackProps) {
     super(scope, id, props);
@@ -53,6 +55,16 @@ export class SymbiontStack extends Stack {
     });
     // The API records commits and evaluation requests and queues them.
     this.evaluation.grantRequests(this.api.handler.function, this.storage);
+    this.commitIntake = new CommitIntake(this, 'CommitIntake', {
+      storage: this.storage,
+      evaluation: this.evaluation,
+      configFile: props.configFile,
+      stage: settings.stage,
+    });
+    // The webhook route (public, HMAC-verified) and POST /commits queue commit events; ingest
+    // announces each new dataset version there for re-evaluation.
+    this.commitIntake.grantWebhook(this.api.handler.function);
+    this.commitIntake.grantSend(this.ingest.handler.function);
 
     if (settings.sftp.enabled) {
       // Transfer Family costs about $0.30 an hour even idle, hence the knob (DESIGN.md "The stack's knobs").
@@ -69,6 +81,8 @@ export class SymbiontStack extends Stack {
     new CfnOutput(this, 'IngestDeadLetterQueueUrl', { value: this.ingest.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'EvaluationStateMachineArn', { value: this.evaluation.stateMachine.stateMachineArn });
     new CfnOutput(this, 'EvaluationDeadLetterQueueUrl', { value: this.evaluation.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'CommitDeadLetterQueueUrl', { value: this.commitIntake.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'GithubWebhookUrl', { value: `${this.api.httpApi.apiEndpoint}/webhooks/github`, description: 'Payload URL of the GitHub webhook (content type application/json)' });
   }
 
   /** Functions that CDK itself adds (bucket notifications) come with its managed policy and runtime. */

@@ -80,6 +80,10 @@ const consumers: Record<QueueName, { functionName: string; load: () => Promise<S
     functionName: 'start-evaluation',
     load: async () => (await import('../functions/start-evaluation/handler.ts')).handler,
   },
+  commit: {
+    functionName: 'plan-evaluations',
+    load: async () => (await import('../functions/plan-evaluations/handler.ts')).handler,
+  },
 };
 
 /**
@@ -187,6 +191,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     const queues = await provisionQueues(clients.sqs, sqs.url, region, names, options.queueOverrides);
     const ingestQueue = queueNamed(queues, 'ingest');
     const evaluationQueue = queueNamed(queues, 'evaluation');
+    const commitQueue = queueNamed(queues, 'commit');
     const stateMachineArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT_ID}:stateMachine:${evaluationLayout.stateMachineName(config.stack.stage)}`;
 
     const handlerSettings: Record<string, string> = {
@@ -195,6 +200,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       [envNames.dataBucket]: names.dataBucket,
       [envNames.ingestQueueUrl]: ingestQueue.url,
       [envNames.evaluationQueueUrl]: evaluationQueue.url,
+      [envNames.commitQueueUrl]: commitQueue.url,
       [envNames.stateMachineArn]: stateMachineArn,
       [endpointEnv.s3]: s3.url,
       [endpointEnv.dynamodb]: dynamodb.url,
@@ -232,7 +238,14 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     connectUserTable(createStore({ client: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }), tableName: names.table }));
     for (const queue of queues) {
       const consumer = consumers[queue.name];
-      const handler = (queue.name === 'ingest' ? options.handlers?.ingest : queue.name === 'evaluation' ? (options.handlers?.evaluation ?? (needsRealHandlers ? undefined : idle)) : undefined) ?? (await consumer.load());
+      const handler =
+        (queue.name === 'ingest'
+          ? options.handlers?.ingest
+          : queue.name === 'evaluation'
+            ? (options.handlers?.evaluation ?? (needsRealHandlers ? undefined : idle))
+            : needsRealHandlers
+              ? undefined
+              : idle) ?? (await consumer.load());
       pollers.push(
         startSqsPoller({
           sqs: clients.sqs,
@@ -295,22 +308,25 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   }
 }
 
-/** The evaluation queue's consumer when the handlers are stand-ins: nothing to start executions of. */
+/** The evaluation and commit queues' consumer when the handlers are stand-ins: nothing to plan or start. */
 const idle: SqsHandler = async () => ({ batchItemFailures: [] });
 
 /** The API router with the bearer-token authenticator, built as functions/api/handler.ts builds it for IAM. */
 async function loadApi(config: SymbiontConfig, tokens: TokenMap): Promise<HttpApiHandler> {
-  const [{ createApi, bearerTokenAuthenticator }, { createStoreFromEnv }, { createEvaluationServiceFromEnv }, { createSftpUserService }, { localGateway }] = await Promise.all([
+  const [{ createApi, bearerTokenAuthenticator }, { createStoreFromEnv }, { createEvaluationServiceFromEnv }, { createSftpUserService }, { localGateway }, { createGithubWebhookFromEnv }] = await Promise.all([
     import('#api/api'),
     import('#store/store'),
     import('#evaluation/service'),
     import('#sftp/users'),
     import('#sftp/gateway'),
+    import('#evaluation/webhook-secret'),
   ]);
   const store = createStoreFromEnv();
   // Locally the SFTP server reads the table itself, so run-time users need nothing beyond it.
   const sftpUsers = createSftpUserService({ store, config, gateway: localGateway() });
-  const api = createApi({ store, config, authenticator: bearerTokenAuthenticator(tokens), evaluations: createEvaluationServiceFromEnv(config), sftpUsers });
+  // The webhook's secret is the config's `webhooks.githubSecret` here (no secret ARN is set locally).
+  const githubWebhook = createGithubWebhookFromEnv(config);
+  const api = createApi({ store, config, authenticator: bearerTokenAuthenticator(tokens), evaluations: createEvaluationServiceFromEnv(config), sftpUsers, githubWebhook });
   return (event) => api.handle(event);
 }
 

@@ -3,9 +3,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadConfig } from '#config/load';
-import { ingestUpload, type IngestDeps } from '#ingest/ingest-upload';
+import { ingestUpload, type IngestDeps, type NewVersionAnnouncer } from '#ingest/ingest-upload';
 import { parseIngestRecord } from '#ingest/messages';
-import { createS3Client } from '#shared/aws';
+import { sqsCommitQueue } from '#evaluation/commit-queue';
+import { createS3Client, createSqsClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';
 import { env, queues } from '#shared/resources';
@@ -18,7 +19,13 @@ const deps: IngestDeps = {
   config: loadConfig().config,
   dataBucket: requireEnv(env.dataBucket),
   maxReceiveCount: queues.ingest.maxReceiveCount,
+  // New versions go to the commit queue, where plan-evaluations asks for their re-evaluation.
+  newVersions: announcer(requireEnv(env.commitQueueUrl)),
 };
+function announcer(commitQueueUrl: string): NewVersionAnnouncer {
+  const queue = sqsCommitQueue(createSqsClient(), commitQueueUrl);
+  return { announce: (version) => queue.send(version) };
+}
 const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord): Promise<void> {

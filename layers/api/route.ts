@@ -7,6 +7,7 @@ import type {
 import type { z } from 'zod';
 import type { SymbiontConfig } from '#config/schema';
 import type { EvaluationService } from '#evaluation/service';
+import type { GithubWebhook } from '#evaluation/github-webhook';
 import type { SftpUserService } from '#sftp/users';
 import type { AppRole } from './schemas.ts';
 import type { UploadReader } from './upload-reader.ts';
@@ -53,6 +54,8 @@ export interface ApiDependencies {
   readonly sftpUsers?: SftpUserService;
   /** Commits, evaluation requests and evaluations; absent where the API is built without them (some tests). */
   readonly evaluations?: EvaluationService;
+  /** The GitHub webhook; absent where the API is built without it (its route then answers 503). */
+  readonly githubWebhook?: GithubWebhook;
 }
 
 /** The generated OpenAPI 3.1 document (typed through the generator, whose types package is its own). */
@@ -74,6 +77,11 @@ export interface RouteContext<A extends Access> {
   /** The OpenAPI document of the router serving this request. */
   readonly openapi: () => OpenApiDocument;
   readonly requestId: string;
+  /**
+   * The request as sent, for a route that must see the exact bytes (a webhook verifying its HMAC):
+   * headers with lower-case names, and the body decoded from base64 when API Gateway encoded it.
+   */
+  readonly raw: { readonly headers: Readonly<Record<string, string | undefined>>; body(): Buffer };
 }
 
 /**

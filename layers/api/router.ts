@@ -5,7 +5,9 @@ import { authorize, headerValue, type Authenticator } from './auth.ts';
 import { describeIssue, errorResponse, fieldProblems, type RequestPart } from './error-mapping.ts';
 import { InvalidRequestError, InvalidResponseError, MethodNotAllowedError, RouteNotFoundError } from './errors.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { Reply, type ApiDependencies, type ApiEvent, type ApiResult, type Caller, type OpenApiDocument, type Route } from './route.ts';
+import { Reply, type ApiDependencies, type ApiEvent, type ApiResult, type Caller, type OpenApiDocument, type Route, type RouteContext } from './route.ts';
+
+type RouteContextRaw = RouteContext<'public'>['raw'];
 import type { FieldProblem } from './schemas.ts';
 
 /** The HTTP API: one function from an HTTP API event to its answer, plus what it serves. */
@@ -66,7 +68,7 @@ export function createRouter(options: RouterOptions): Router {
         }
         const input = parseInput(route, params, event);
         // `caller` is undefined exactly for public routes, whose context type says so.
-        const result = await route.handle(input, { caller: caller as Caller, deps, openapi, requestId });
+        const result = await route.handle(input, { caller: caller as Caller, deps, openapi, requestId, raw: rawRequest(event) });
         const answer = respond(route, result);
         logger.debug('request served', { requestId, method, path, status: answer.statusCode, caller: caller?.name });
         return answer;
@@ -189,6 +191,15 @@ function queryOf(event: ApiEvent): Record<string, string> {
     query[key] = key in query ? `${query[key]},${value}` : value;
   }
   return query;
+}
+
+function rawRequest(event: ApiEvent): RouteContextRaw {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+  return {
+    headers,
+    body: () => (event.body === undefined || event.body === null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8')),
+  };
 }
 
 function bodyOf(event: ApiEvent): unknown {

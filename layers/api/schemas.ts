@@ -314,6 +314,9 @@ const shaOrPrefix = z.string().regex(/^[0-9a-fA-F]{7,64}$/, 'expected a commit s
 const isoInstant = z.iso.datetime({ offset: true });
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const commitSetShape = z.record(z.string(), z.string()).openapi({ description: 'One sha per repository.', example: { features: '3f2a…', model: '9c1e…' } });
+const triggerShape = z
+  .union([z.object({ repository: z.string(), sha: z.string() }), z.object({ dataset: z.string(), version: z.number().int() })])
+  .openapi('EvaluationTrigger', { description: 'What made the request: the commit pushed (reason `commit`) or the dataset version published (reason `data`).' });
 
 /** `POST /commits` body. */
 export const reportCommitBodySchema = z
@@ -334,6 +337,7 @@ export const commitSchema = z
     branch: z.string(),
     pushedAt: z.string(),
     source: z.enum(['github', 'api']),
+    deliveryId: z.string().optional().openapi({ description: 'The GitHub webhook delivery that announced it.' }),
     image: z.string().optional(),
     reportedBy: z.string().optional(),
     recordedAt: z.string(),
@@ -358,6 +362,7 @@ export const reportedCommitSchema = z
     created: z.boolean().openapi({ description: 'false when the commit was reported before.' }),
     headMoved: z.boolean(),
     head: repositoryHeadSchema.optional().openapi({ description: 'The default-branch head after the report (for a commit on the default branch).' }),
+    queued: z.boolean().openapi({ description: 'The commit event is on the commit queue: every pipeline using the repository gets an evaluation request (reason `commit`).' }),
   })
   .openapi('ReportedCommit');
 
@@ -399,6 +404,7 @@ export const evaluationRequestSchema = z
     requestId: z.string(),
     pipeline: z.string(),
     reason: z.string(),
+    trigger: triggerShape.optional(),
     hash: z.string().openapi({ description: 'sha256 of what is evaluated; executions are named from it.' }),
     rerun: z.number().int(),
     commitSets: z.array(commitSetShape),
@@ -458,6 +464,8 @@ export const evaluationSchema = z
     commitSet: commitSetShape,
     commitSetId: z.string(),
     isBaselineCommitSet: z.boolean(),
+    reason: z.string().optional().openapi({ description: 'Why its request was made (commit, data, manual, …).' }),
+    trigger: triggerShape.optional(),
     dataset: z.string(),
     version: z.number().int(),
     parameters: z.record(z.string(), scalar),
@@ -616,3 +624,51 @@ export const sftpKeyQuerySchema = z.strictObject({ fingerprint: keyFingerprint.o
 
 /** `DELETE /sftp-users/{name}` answer. */
 export const removedSftpUserSchema = z.object({ name: z.string(), removed: z.literal(true) }).openapi('RemovedSftpUser');
+
+// ---------------------------------------------------------------------------------------------
+// Commit intake: the GitHub webhook and the commits of a repository.
+
+/** `POST /webhooks/github` answer: what became of the delivery. */
+export const webhookAnswerSchema = z
+  .object({
+    outcome: z.enum(['pong', 'queued', 'ignored']).openapi({ description: '`pong` for a ping; `queued`: the push is on the commit queue; `ignored`: nothing was started (see reason).' }),
+    reason: z.string().optional().openapi({ description: 'Why the delivery was ignored.' }),
+    deliveryId: z.string().optional(),
+    commit: z.object({ repository: z.string(), sha: z.string(), branch: z.string() }).optional(),
+  })
+  .openapi('WebhookAnswer');
+
+/** `GET /commits` query. */
+export const listCommitsQuerySchema = z.strictObject({
+  repository: plainName.openapi({ description: 'The configured repository whose commits to list.' }),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).openapi({ description: `Page size, 1 to ${MAX_PAGE_SIZE}.` }),
+  cursor: z.string().min(1).max(2048).optional().openapi({ description: 'The `cursor` of the previous page.' }),
+});
+
+/** One evaluation of a commit, as `GET /commits` shows it. */
+export const commitEvaluationSchema = z
+  .object({
+    evaluationId: z.string(),
+    requestId: z.string(),
+    pipeline: z.string(),
+    dataset: z.string(),
+    version: z.number().int(),
+    parameters: z.record(z.string(), scalar),
+    status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+    verdict: z.enum(verdictValues).optional(),
+    regressed: z.boolean().optional(),
+    reason: z.string().optional(),
+    createdAt: z.string(),
+  })
+  .openapi('CommitEvaluation');
+
+export const commitPageSchema = z
+  .object({
+    items: z.array(
+      commitSchema.extend({
+        evaluations: z.array(commitEvaluationSchema).openapi({ description: 'The newest evaluations whose commit set holds this commit, newest first.' }),
+      }),
+    ),
+    cursor: z.string().optional().openapi({ description: 'Pass as `cursor` to get the next page; absent on the last page.' }),
+  })
+  .openapi('CommitPage');

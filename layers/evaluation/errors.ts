@@ -1,4 +1,4 @@
-import { BadRequestError, ConflictError, NotFoundError, SymbiontError } from '#shared/errors';
+import { BadRequestError, ConflictError, NotFoundError, SymbiontError, UnauthorizedError } from '#shared/errors';
 
 /**
  * The errors of continuous evaluation. The names of those thrown inside the state machine's tasks
@@ -79,4 +79,21 @@ export class StageRunnerUnavailableError extends EvaluationError {
 /** One part of a request could not be evaluated (its execution fails with this, after recording why). */
 export class EvaluationPartFailedError extends EvaluationError {
   override name = 'EvaluationPartFailedError';
+}
+
+/** A webhook delivery without a valid `X-Hub-Signature-256` (missing, malformed or wrong): 401. */
+export class WebhookSignatureError extends UnauthorizedError {
+  override name = 'WebhookSignatureError';
+}
+
+/** A webhook delivery whose body is not a GitHub event payload. */
+export class InvalidWebhookPayloadError extends BadRequestError {
+  override name = 'InvalidWebhookPayloadError';
+}
+
+/** The webhook has no secret to verify deliveries with (the config's `webhooks.githubSecret` locally): 503. */
+export class WebhookNotConfiguredError extends SymbiontError {
+  override readonly status = 503;
+  override readonly code = 'unavailable';
+  override name = 'WebhookNotConfiguredError';
 }

@@ -2,7 +2,7 @@ import { ulid } from 'ulid';
 import type { PipelineSpec, SymbiontConfig } from '#config/schema';
 import { ForbiddenError } from '#shared/errors';
 import { logger } from '#shared/observability';
-import { commitShaSchema, findCommits, getRepositoryHead, moveRepositoryHead, recordCommit, type CommitRecord, type RepositoryHead } from '#store/commits';
+import { commitShaSchema, findCommits, getRepositoryHead, moveRepositoryHead, recordCommit, type CommitRecord, type CommitSource, type RepositoryHead } from '#store/commits';
 import {
   claimRequestHash,
   countRerun,
@@ -54,7 +54,12 @@ export interface RequestEvaluationInput {
   readonly reason?: Exclude<EvaluationReason, 'rerun'>;
   /** Run again what was asked before (admins only); otherwise asking again finds the earlier request. */
   readonly rerun?: boolean;
+  /** What made the request: the commit pushed (reason `commit`) or the dataset version published (reason `data`). */
+  readonly trigger?: EvaluationTrigger;
 }
+
+/** The commit or dataset version that made a request. */
+export type EvaluationTrigger = { readonly repository: string; readonly sha: string } | { readonly dataset: string; readonly version: number };
 
 export interface RequestDeps {
   readonly table: Table;
@@ -138,6 +143,7 @@ export async function requestEvaluation(input: RequestEvaluationInput, requester
     ...draft,
     pipeline: input.pipeline,
     reason: input.rerun ? 'rerun' : (input.reason ?? 'manual'),
+    ...(input.trigger ? { trigger: { ...input.trigger } } : {}),
     hash,
     rerun,
     ...(baselineOrder !== undefined ? { baselineOrder } : {}),
@@ -269,6 +275,10 @@ export interface ReportCommitInput {
   readonly image?: string;
   /** @default now */
   readonly pushedAt?: string;
+  /** @default `api` */
+  readonly source?: CommitSource;
+  /** The GitHub delivery that announced it. */
+  readonly deliveryId?: string;
 }
 
 export interface ReportedCommit {
@@ -299,9 +309,10 @@ export async function reportCommit(
     sha: input.sha,
     branch,
     pushedAt: input.pushedAt ?? now,
-    source: 'api',
+    source: input.source ?? 'api',
+    ...(input.deliveryId ? { deliveryId: input.deliveryId } : {}),
     ...(input.image ? { image: input.image } : {}),
-    reportedBy: requester.name,
+    ...((input.source ?? 'api') === 'api' ? { reportedBy: requester.name } : {}),
     recordedAt: now,
   });
   if (branch !== repository.defaultBranch) return { commit, created, headMoved: false };

@@ -2,7 +2,7 @@ import type { SymbiontConfig } from '#config/schema';
 import { createDocumentClient, createSqsClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { env as envNames } from '#shared/resources';
-import { getRepositoryHead, type RepositoryHead } from '#store/commits';
+import { getRepositoryHead, listCommits, type CommitRecord, type RepositoryHead } from '#store/commits';
 import {
   getEvaluation,
   getRequest,
@@ -16,6 +16,8 @@ import {
 } from '#store/evaluations';
 import { Table } from '#store/table';
 import { EvaluationNotFoundError, InvalidEvaluationRequestError, RequestNotFoundError } from './errors.ts';
+import type { CommitQueue } from './commit-queue.ts';
+import { sqsCommitQueue } from './commit-queue.ts';
 import { sqsEvaluationQueue, type EvaluationQueue } from './queue.ts';
 import {
   reportCommit,
@@ -33,13 +35,24 @@ import { compareScores } from './scores.ts';
  * compare two of them. One object built per process with the table, the config and the queue.
  */
 export interface EvaluationService {
-  reportCommit(input: ReportCommitInput, requester: Requester): Promise<ReportedCommit>;
+  /** Records the commit (moving the head on the default branch) and queues its commit event for planning. */
+  reportCommit(input: ReportCommitInput, requester: Requester): Promise<ReportedCommit & { queued: boolean }>;
+  /** One page of a repository's commits, newest push first, each with its newest evaluations. */
+  listCommits(repository: string, page: { limit?: number; cursor?: string }): Promise<CommitWithEvaluationsPage>;
   requestEvaluation(input: RequestEvaluationInput, requester: Requester): Promise<RequestedEvaluation>;
   listEvaluations(query: ListEvaluationsQuery): Promise<EvaluationPage>;
   getEvaluation(evaluationId: string): Promise<EvaluationRecord>;
   getRequest(requestId: string): Promise<RequestRecord>;
   compare(head: string, base?: string): Promise<EvaluationComparison>;
   heads(): Promise<{ repository: string; defaultBranch: string; head?: RepositoryHead }[]>;
+}
+
+/** Evaluations shown per commit in a commit listing. */
+export const EVALUATIONS_PER_COMMIT = 20;
+
+export interface CommitWithEvaluationsPage {
+  items: (CommitRecord & { evaluations: EvaluationRecord[] })[];
+  cursor?: string;
 }
 
 /** Two evaluations side by side, metric by metric. */
@@ -57,6 +70,8 @@ export interface EvaluationServiceDeps {
   readonly table: Table;
   readonly config: Pick<SymbiontConfig, 'pipelines' | 'repositories' | 'datasets'>;
   readonly queue: EvaluationQueue;
+  /** Where reported commits are queued for `plan-evaluations`; without it a report only records. */
+  readonly commitQueue?: CommitQueue;
   readonly now?: () => Date;
 }
 
@@ -68,7 +83,36 @@ export function createEvaluationService(deps: EvaluationServiceDeps): Evaluation
     return evaluation;
   };
   return {
-    reportCommit: (input, requester) => reportCommit(input, requester, deps),
+    async reportCommit(input, requester) {
+      const reported = await reportCommit(input, requester, deps);
+      // Queued on every report, the first or a repeat: planning is idempotent, and a repeat heals
+      // a report whose queueing failed.
+      if (!deps.commitQueue) return { ...reported, queued: false };
+      const { commit } = reported;
+      await deps.commitQueue.send({
+        repository: commit.repository,
+        sha: commit.sha,
+        branch: commit.branch,
+        pushedAt: commit.pushedAt,
+        source: 'api',
+        ...(commit.image ? { image: commit.image } : {}),
+        reportedBy: requester.name,
+      });
+      return { ...reported, queued: true };
+    },
+    async listCommits(repository, page) {
+      if (!Object.hasOwn(config.repositories, repository)) {
+        throw new InvalidEvaluationRequestError(`no repository is named ${repository}; known repositories: ${Object.keys(config.repositories).join(', ') || 'none'}`, { repository });
+      }
+      const commits = await listCommits(table, repository, page);
+      const items = await Promise.all(
+        commits.items.map(async (commit) => ({
+          ...commit,
+          evaluations: (await listEvaluations(table, { repository, commit: commit.sha, limit: EVALUATIONS_PER_COMMIT })).items,
+        })),
+      );
+      return { items, ...(commits.cursor ? { cursor: commits.cursor } : {}) };
+    },
     requestEvaluation: (input, requester) => requestEvaluation(input, requester, deps),
     listEvaluations: (query) => listEvaluations(table, query),
     getEvaluation: find,
@@ -113,5 +157,6 @@ export function createEvaluationServiceFromEnv(config: EvaluationServiceDeps['co
     table: new Table(createDocumentClient(env), requireEnv(envNames.tableName, env)),
     config,
     queue: sqsEvaluationQueue(createSqsClient(env), requireEnv(envNames.evaluationQueueUrl, env)),
+    commitQueue: sqsCommitQueue(createSqsClient(env), requireEnv(envNames.commitQueueUrl, env)),
   });
 }

@@ -59,6 +59,17 @@ export interface IngestDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** How long another upload of the same bytes waits before taking over a publishing attempt. @default see publishVersion */
   readonly leaseMs?: number;
+  /**
+   * Told of each new dataset version once its upload's outcome is recorded (the commit queue, which
+   * plans its re-evaluation). Its failure leaves the outcome as it is and throws for the queue to
+   * retry: a redelivery of a published upload announces its version again. @default none
+   */
+  readonly newVersions?: NewVersionAnnouncer;
+}
+
+/** Where new dataset versions are announced (the commit queue, for re-evaluation: reason `data`). */
+export interface NewVersionAnnouncer {
+  announce(version: { readonly dataset: string; readonly version: number; readonly publishedAt: string }): Promise<void>;
 }
 
 /** How this message was delivered. */
@@ -142,8 +153,10 @@ async function advance(deps: IngestDeps, recorded: UploadRecord, rejection: stri
       case 'published':
       case 'quarantined':
       case 'rejected':
-        // Delivered again after the outcome was recorded: only the landing tag may be missing.
+        // Delivered again after the outcome was recorded: only the landing tag may be missing, or
+        // the announcement of the version it published (which is why the message came back).
         await markOutcomeRecorded(deps.s3, upload);
+        if (upload.status === 'published') await announceIfNew(deps, upload);
         logger.info('message delivered again; the upload already has its outcome', { status: upload.status });
         return { kind: 'duplicate', uploadId: upload.uploadId };
       case 'received':
@@ -184,7 +197,30 @@ async function validateAndDecide(deps: IngestDeps, upload: UploadRecord, now: ()
     return { kind: 'quarantined', upload: await quarantineUpload(outcomeDeps, upload, report), report };
   }
   const published = await publishWhenFree(deps, upload, report, now);
+  if (published.kind === 'published') await announce(deps, published.version);
   return { kind: 'published', upload: published.upload, version: published.version, matched: published.kind === 'matched' };
+}
+
+/** Announces a version this upload published (not one it matched), after a redelivery. */
+async function announceIfNew(deps: IngestDeps, upload: UploadRecord): Promise<void> {
+  if (!deps.newVersions || upload.version === undefined || upload.dataset === undefined) return;
+  const version = await deps.store.getVersion(upload.dataset, upload.version);
+  if (version?.uploadId === upload.uploadId) await announce(deps, version);
+}
+
+async function announce(deps: IngestDeps, version: VersionRecord): Promise<void> {
+  if (!deps.newVersions) return;
+  try {
+    await deps.newVersions.announce({ dataset: version.dataset, version: version.version, publishedAt: version.createdAt ?? version.reservedAt });
+  } catch (error) {
+    // The upload keeps its outcome; the message comes back and announces again (see IngestDeps.newVersions).
+    logger.error('new dataset version not announced for re-evaluation; the message will be delivered again', {
+      dataset: version.dataset,
+      version: version.version,
+      error: error as Error,
+    });
+    throw error;
+  }
 }
 
 /**

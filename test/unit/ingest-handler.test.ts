@@ -14,6 +14,7 @@ const s3 = mockClient(S3Client);
 const handlerEnv = {
   TABLE_NAME: 'symbiont-test',
   DATA_BUCKET: 'symbiont-test-data',
+  COMMIT_QUEUE_URL: 'http://localhost:4576/000000000000/symbiont-test-commit',
   SYMBIONT_CONFIG: fileURLToPath(new URL('../../symbiont.config.json', import.meta.url)),
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'test',

@@ -1,6 +1,6 @@
 import { CapabilityUnavailableError } from '../errors.ts';
 import { defineRoute, Reply, type ApiDependencies, type Route } from '../route.ts';
-import { reportCommitBodySchema, reportedCommitSchema, repositoryListSchema } from '../schemas.ts';
+import { commitPageSchema, listCommitsQuerySchema, reportCommitBodySchema, reportedCommitSchema, repositoryListSchema } from '../schemas.ts';
 import type { EvaluationService } from '#evaluation/service';
 
 /**
@@ -13,8 +13,10 @@ export const commitRoutes: readonly Route[] = [
     method: 'post',
     path: '/commits',
     operationId: 'reportCommit',
-    summary: 'Records a commit; one on the default branch moves the repository’s head.',
-    description: 'Reporting the same commit again changes nothing. A push older than the head’s does not move it back.',
+    summary: 'Records a commit (one on the default branch moves the repository’s head) and queues it: every pipeline using the repository gets an evaluation request.',
+    description:
+      'Reporting the same commit again records nothing new and queues it again, which asks for nothing twice (the same evaluation finds the earlier request). ' +
+      'A push older than the head’s does not move it back.',
     tags: ['commits'],
     access: ['admin', 'scientist'],
     request: { body: reportCommitBodySchema },
@@ -22,6 +24,38 @@ export const commitRoutes: readonly Route[] = [
     handle: async ({ body }, { caller, deps }) => {
       const reported = await evaluations(deps).reportCommit(body, caller);
       return new Reply({ ...reported, ...(reported.head ? { head: reported.head } : {}) }, reported.created ? 201 : 200);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/commits',
+    operationId: 'listCommits',
+    summary: 'Lists a repository’s commits, newest push first, each with the verdicts of its newest evaluations.',
+    tags: ['commits'],
+    access: ['admin', 'scientist'],
+    request: { query: listCommitsQuerySchema },
+    response: { description: 'One page of commits.', schema: commitPageSchema },
+    handle: async ({ query }, { deps }) => {
+      const page = await evaluations(deps).listCommits(query.repository, { limit: query.limit, cursor: query.cursor });
+      return {
+        items: page.items.map(({ evaluations: found, ...commit }) => ({
+          ...commit,
+          evaluations: found.map((e) => ({
+            evaluationId: e.evaluationId,
+            requestId: e.requestId,
+            pipeline: e.pipeline,
+            dataset: e.dataset,
+            version: e.version,
+            parameters: e.parameters,
+            status: e.status,
+            ...(e.verdict ? { verdict: e.verdict } : {}),
+            ...(e.regressed !== undefined ? { regressed: e.regressed } : {}),
+            ...(e.reason ? { reason: e.reason } : {}),
+            createdAt: e.createdAt,
+          })),
+        })),
+        ...(page.cursor ? { cursor: page.cursor } : {}),
+      };
     },
   }),
   defineRoute({
