@@ -8,6 +8,7 @@ import { CommitIntake } from './constructs/commit-intake.ts';
 import { Evaluation } from './constructs/evaluation.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { acknowledge } from './constructs/nag.ts';
+import { Reports } from './constructs/reports.ts';
 import { Sftp } from './constructs/sftp.ts';
 import { Storage } from './constructs/storage.ts';
 
@@ -28,6 +29,7 @@ export class SymbiontStack extends Stack {
   /** The Transfer Family server and the config's users, when `sftp.enabled`. */
   public readonly sftp?: Sftp;
   public readonly evaluation: Evaluation;
+  public readonly reports: Reports;
   public readonly commitIntake: CommitIntake;
 
   constructor(scope: Construct, id: string, props: SymbiontStackProps) {
@@ -55,6 +57,9 @@ export class SymbiontStack extends Stack {
     });
     // The API records commits and evaluation requests and queues them.
     this.evaluation.grantRequests(this.api.handler.function, this.storage);
+    this.reports = new Reports(this, 'Reports', { storage: this.storage, configFile: props.configFile });
+    // The API registers templates and records and queues reports.
+    this.reports.grantRequests(this.api.handler, this.storage);
     this.commitIntake = new CommitIntake(this, 'CommitIntake', {
       storage: this.storage,
       evaluation: this.evaluation,
@@ -81,6 +86,7 @@ export class SymbiontStack extends Stack {
     new CfnOutput(this, 'IngestDeadLetterQueueUrl', { value: this.ingest.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'EvaluationStateMachineArn', { value: this.evaluation.stateMachine.stateMachineArn });
     new CfnOutput(this, 'EvaluationDeadLetterQueueUrl', { value: this.evaluation.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'ReportDeadLetterQueueUrl', { value: this.reports.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'CommitDeadLetterQueueUrl', { value: this.commitIntake.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'GithubWebhookUrl', { value: `${this.api.httpApi.apiEndpoint}/webhooks/github`, description: 'Payload URL of the GitHub webhook (content type application/json)' });
   }

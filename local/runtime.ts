@@ -80,6 +80,10 @@ const consumers: Record<QueueName, { functionName: string; load: () => Promise<S
     functionName: 'start-evaluation',
     load: async () => (await import('../functions/start-evaluation/handler.ts')).handler,
   },
+  report: {
+    functionName: 'render-report',
+    load: async () => (await import('../functions/render-report/handler.ts')).handler,
+  },
   commit: {
     functionName: 'plan-evaluations',
     load: async () => (await import('../functions/plan-evaluations/handler.ts')).handler,
@@ -191,6 +195,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     const queues = await provisionQueues(clients.sqs, sqs.url, region, names, options.queueOverrides);
     const ingestQueue = queueNamed(queues, 'ingest');
     const evaluationQueue = queueNamed(queues, 'evaluation');
+    const reportQueue = queueNamed(queues, 'report');
     const commitQueue = queueNamed(queues, 'commit');
     const stateMachineArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT_ID}:stateMachine:${evaluationLayout.stateMachineName(config.stack.stage)}`;
 
@@ -200,6 +205,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       [envNames.dataBucket]: names.dataBucket,
       [envNames.ingestQueueUrl]: ingestQueue.url,
       [envNames.evaluationQueueUrl]: evaluationQueue.url,
+      [envNames.reportQueueUrl]: reportQueue.url,
       [envNames.commitQueueUrl]: commitQueue.url,
       [envNames.stateMachineArn]: stateMachineArn,
       [endpointEnv.s3]: s3.url,
@@ -237,6 +243,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     sftp.connect(clients.s3);
     connectUserTable(createStore({ client: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }), tableName: names.table }));
     for (const queue of queues) {
+      // Reports render only with the real handlers (adapter tests stand in for the others).
+      if (queue.name === 'report' && !needsRealHandlers) continue;
       const consumer = consumers[queue.name];
       const handler =
         (queue.name === 'ingest'
@@ -266,6 +274,12 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     stops.push(() => sftp.stop());
     stops.push(() => close(apiServer));
 
+    // The config's templates, registered through the reports service: usable as soon as the runtime is ready.
+    if (needsRealHandlers) {
+      const [{ createReportServiceFromEnv }, { registerConfigTemplates }] = await Promise.all([import('#reports/service'), import('#reports/config-templates')]);
+      const registered = await registerConfigTemplates(config, configDir, createReportServiceFromEnv(config));
+      if (registered.length > 0) logger.info('templates registered from the config', { templates: registered });
+    }
     const authenticatorTokens = tokenMap(tokens, uploaderDatasets);
     apiReady(options.handlers?.api ?? (await loadApi(config, authenticatorTokens)));
 
@@ -322,11 +336,12 @@ async function loadApi(config: SymbiontConfig, tokens: TokenMap): Promise<HttpAp
     import('#evaluation/webhook-secret'),
   ]);
   const store = createStoreFromEnv();
+  const { createReportServiceFromEnv } = await import('#reports/service');
   // Locally the SFTP server reads the table itself, so run-time users need nothing beyond it.
   const sftpUsers = createSftpUserService({ store, config, gateway: localGateway() });
   // The webhook's secret is the config's `webhooks.githubSecret` here (no secret ARN is set locally).
   const githubWebhook = createGithubWebhookFromEnv(config);
-  const api = createApi({ store, config, authenticator: bearerTokenAuthenticator(tokens), evaluations: createEvaluationServiceFromEnv(config), sftpUsers, githubWebhook });
+  const api = createApi({ store, config, authenticator: bearerTokenAuthenticator(tokens), reports: createReportServiceFromEnv(config), evaluations: createEvaluationServiceFromEnv(config), sftpUsers, githubWebhook });
   return (event) => api.handle(event);
 }
 

@@ -7,6 +7,7 @@ import { logger } from '#shared/observability';
 import { env } from '#shared/resources';
 import { createStoreFromEnv } from '#store/store';
 import { createEvaluationServiceFromEnv } from '#evaluation/service';
+import { createReportServiceFromEnv } from '#reports/service';
 import { createSftpUserServiceFromEnv } from '#sftp/users';
 import { createGithubWebhookFromEnv } from '#evaluation/webhook-secret';
 
@@ -19,6 +20,7 @@ const api = createApi({
   config,
   authenticator: iamAuthenticator(parseRoleMap(requireEnv(env.roleMap))),
   evaluations: createEvaluationServiceFromEnv(config),
+  reports: createReportServiceFromEnv(config),
   // Transfer Family when the stack has an SFTP server; otherwise its routes answer 409.
   sftpUsers: createSftpUserServiceFromEnv(store, config),
   // Its secret comes from Secrets Manager (GITHUB_WEBHOOK_SECRET_ARN), read on first use and cached.

@@ -9,6 +9,8 @@ import { datasetRoutes } from './routes/datasets.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { sftpUserRoutes } from './routes/sftp-users.ts';
 import type { SftpUserService } from '#sftp/users';
+import type { ReportService } from '#reports/service';
+import { reportRoutes } from './routes/reports.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { GithubWebhook } from '#evaluation/github-webhook';
@@ -17,12 +19,14 @@ import type { GithubWebhook } from '#evaluation/github-webhook';
  * Every route of the HTTP API. A new capability adds its route module here; the router, the
  * OpenAPI document and the stack's API Gateway routes (public or IAM) are all built from this list.
  */
-export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes, ...datasetRoutes, ...commitRoutes, ...evaluationRoutes, ...sftpUserRoutes, ...webhookRoutes];
+export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes, ...datasetRoutes, ...commitRoutes, ...evaluationRoutes, ...sftpUserRoutes, ...reportRoutes, ...webhookRoutes];
 
 /** What the API is built from: the same in Lambda and in the local runtime. */
 export interface CreateApiOptions {
   readonly store: ApiStore;
   readonly config: SymbiontConfig;
+  /** Report templates and reports (`createReportService`); their routes answer 503 without it. */
+  readonly reports?: ReportService;
   /** IAM in AWS ({@link iamAuthenticator}), bearer tokens locally ({@link bearerTokenAuthenticator}). */
   readonly authenticator: Authenticator;
   /** Commits and evaluations (`createEvaluationService`); their routes answer 503 without it. */
@@ -42,7 +46,7 @@ export interface CreateApiOptions {
 export function createApi(options: CreateApiOptions): Router {
   return createRouter({
     routes: options.routes ?? apiRoutes,
-    deps: { store: options.store, config: options.config, ...(options.evaluations ? { evaluations: options.evaluations } : {}), ...(options.sftpUsers ? { sftpUsers: options.sftpUsers } : {}), ...(options.githubWebhook ? { githubWebhook: options.githubWebhook } : {}) },
+    deps: { store: options.store, config: options.config, ...(options.reports ? { reports: options.reports } : {}), ...(options.evaluations ? { evaluations: options.evaluations } : {}), ...(options.sftpUsers ? { sftpUsers: options.sftpUsers } : {}), ...(options.githubWebhook ? { githubWebhook: options.githubWebhook } : {}) },
     authenticator: options.authenticator,
   });
 }

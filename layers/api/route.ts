@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { SymbiontConfig } from '#config/schema';
 import type { EvaluationService } from '#evaluation/service';
 import type { GithubWebhook } from '#evaluation/github-webhook';
+import type { ReportService } from '#reports/service';
 import type { SftpUserService } from '#sftp/users';
 import type { AppRole } from './schemas.ts';
 import type { UploadReader } from './upload-reader.ts';
@@ -50,6 +51,8 @@ export interface ApiDependencies {
   /** The table, seen through the reads and writes the routes need. */
   readonly store: ApiStore;
   readonly config: SymbiontConfig;
+  /** Report templates and reports; absent where the API is built without them (their routes then answer 503). */
+  readonly reports?: ReportService;
   /** SFTP users at run time; absent where the API is built without them (its routes then answer 409). */
   readonly sftpUsers?: SftpUserService;
   /** Commits, evaluation requests and evaluations; absent where the API is built without them (some tests). */

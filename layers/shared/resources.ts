@@ -33,6 +33,12 @@ export const queues = {
   ingest: { visibilityTimeoutSeconds: 900 * 6, maxReceiveCount: 5, batchSize: 5, consumerTimeoutSeconds: 900, dlqRetentionDays: 14 },
   /** Evaluation requests (one message per part); `start-evaluation` starts one execution per message. */
   evaluation: { visibilityTimeoutSeconds: 60 * 6, maxReceiveCount: 5, batchSize: 10, consumerTimeoutSeconds: 60, dlqRetentionDays: 14 },
+  /**
+   * Report requests (`{reportId}`); `render-report` executes one notebook per message, so one
+   * record a batch and Lambda's longest timeout. A report that fails in its notebook is stored as
+   * `failed`, not retried; only infrastructure errors come back, at most three times.
+   */
+  report: { visibilityTimeoutSeconds: 900 * 6, maxReceiveCount: 3, batchSize: 1, consumerTimeoutSeconds: 900, dlqRetentionDays: 14 },
   /** Commit events (webhook pushes, `POST /commits`) and new dataset versions; `plan-evaluations` turns each into evaluation requests. */
   commit: { visibilityTimeoutSeconds: 60 * 6, maxReceiveCount: 5, batchSize: 10, consumerTimeoutSeconds: 60, dlqRetentionDays: 14 },
 } as const satisfies Record<string, QueueDefinition>;
@@ -65,6 +71,8 @@ export const env = {
   githubWebhookSecretArn: 'GITHUB_WEBHOOK_SECRET_ARN',
   /** The evaluation state machine `start-evaluation` starts executions of. */
   stateMachineArn: 'STATE_MACHINE_ARN',
+  /** Where report requests are queued (the API). */
+  reportQueueUrl: 'REPORT_QUEUE_URL',
   /** The Transfer Family server run-time SFTP users are added to (set only when `sftp.enabled`). */
   sftpServerId: 'SFTP_SERVER_ID',
   /** The one IAM role run-time SFTP users get; their session policy scopes it to their folder. */

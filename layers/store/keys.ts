@@ -146,5 +146,6 @@ export const listings = {
   evaluations: 'EVALS',
   evaluationsOf: (pipeline: string) => `EVALS#${part(pipeline, 'pipeline')}`,
   reports: 'REPORTS',
+  templates: 'TEMPLATES',
   sftpUsers: 'SFTPUSERS',
 } as const;
