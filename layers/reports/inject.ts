@@ -36,11 +36,17 @@ function escapedString(value: string): string {
   return `"${out}"`;
 }
 
-/** A JSON number as Python's `str(float)` / `str(int)` would read it back. */
-function pythonNumber(value: number): string {
-  if (Number.isNaN(value)) return "float('nan')";
-  if (!Number.isFinite(value)) return value < 0 ? "float('-inf')" : "float('inf')";
-  return String(value);
+/**
+ * A finite JSON number as papermill writes it (Python's `str()`): whole numbers below 1e16 as
+ * ints, other numbers in Python's shortest float form, whose exponent form starts at 1e16 and below
+ * 1e-4 and has at least two exponent digits (`2.5e-07`, `1e+16`).
+ */
+export function pythonNumber(value: number): string {
+  if (Number.isInteger(value) && Math.abs(value) < 1e16) return String(value);
+  const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
+  const exponent = Number(exponentText);
+  if (exponent >= -4 && exponent < 16) return String(value);
+  return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
 }
 
 function translate(value: unknown, language: 'python' | 'r', path: string): string {
@@ -49,10 +55,9 @@ function translate(value: unknown, language: 'python' | 'r', path: string): stri
   if (typeof value === 'string') return escapedString(value);
   if (typeof value === 'boolean') return python ? (value ? 'True' : 'False') : value ? 'TRUE' : 'FALSE';
   if (typeof value === 'number') {
-    if (python) return pythonNumber(value);
-    if (Number.isNaN(value)) return 'NaN';
-    if (!Number.isFinite(value)) return value < 0 ? '-Inf' : 'Inf';
-    return String(value);
+    if (Number.isNaN(value)) return python ? "float('nan')" : 'NaN';
+    if (!Number.isFinite(value)) return python ? (value < 0 ? "float('-inf')" : "float('inf')") : value < 0 ? '-Inf' : 'Inf';
+    return pythonNumber(value);
   }
   if (Array.isArray(value)) {
     const items = value.map((v, i) => translate(v, language, `${path}[${i}]`)).join(', ');

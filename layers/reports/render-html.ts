@@ -57,6 +57,13 @@ const sanitizeOptions: sanitizeHtml.IOptions = {
     },
   },
   disallowedTagsMode: 'discard',
+  // Relative sources too would be fetched (relative to wherever the page is opened from).
+  transformTags: {
+    img: (tagName, attribs) => {
+      const { src, ...rest } = attribs;
+      return { tagName, attribs: src?.startsWith('data:image/') ? { ...rest, src } : rest };
+    },
+  },
 };
 
 function clean(html: string): string {
