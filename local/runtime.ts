@@ -341,7 +341,9 @@ async function loadApi(config: SymbiontConfig, tokens: TokenMap): Promise<HttpAp
   const sftpUsers = createSftpUserService({ store, config, gateway: localGateway() });
   // The webhook's secret is the config's `webhooks.githubSecret` here (no secret ARN is set locally).
   const githubWebhook = createGithubWebhookFromEnv(config);
-  const api = createApi({ store, config, authenticator: bearerTokenAuthenticator(tokens), reports: createReportServiceFromEnv(config), evaluations: createEvaluationServiceFromEnv(config), sftpUsers, githubWebhook });
+  // Presigned URLs point at the local S3 (AWS_ENDPOINT_URL_S3), so curl and pandas can use them.
+  const { createDataAccessFromEnv } = await import('#api/data-access');
+  const api = createApi({ store, config, authenticator: bearerTokenAuthenticator(tokens), data: createDataAccessFromEnv(store), reports: createReportServiceFromEnv(config), evaluations: createEvaluationServiceFromEnv(config), sftpUsers, githubWebhook });
   return (event) => api.handle(event);
 }
 

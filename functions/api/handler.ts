@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { createApi, iamAuthenticator, parseRoleMap, type ApiEvent, type ApiResult } from '#api/api';
+import { createDataAccessFromEnv } from '#api/data-access';
 import { loadConfig } from '#config/load';
 import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';
@@ -19,6 +20,8 @@ const api = createApi({
   store,
   config,
   authenticator: iamAuthenticator(parseRoleMap(requireEnv(env.roleMap))),
+  // Presigned downloads (data bucket) and upload slots (landing), signed with this function's role.
+  data: createDataAccessFromEnv(store),
   evaluations: createEvaluationServiceFromEnv(config),
   reports: createReportServiceFromEnv(config),
   // Transfer Family when the stack has an SFTP server; otherwise its routes answer 409.

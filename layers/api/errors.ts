@@ -32,6 +32,11 @@ export class UploadNotFoundError extends NotFoundError {
   override name = 'UploadNotFoundError';
 }
 
+/** A slot id that names no upload slot. */
+export class SlotNotFoundError extends NotFoundError {
+  override name = 'SlotNotFoundError';
+}
+
 /** A dataset name that the config does not define. */
 export class DatasetNotFoundError extends NotFoundError {
   override name = 'DatasetNotFoundError';

@@ -10,6 +10,7 @@ import type { EvaluationService } from '#evaluation/service';
 import type { GithubWebhook } from '#evaluation/github-webhook';
 import type { ReportService } from '#reports/service';
 import type { SftpUserService } from '#sftp/users';
+import type { DataAccess } from './data-access.ts';
 import type { AppRole } from './schemas.ts';
 import type { UploadReader } from './upload-reader.ts';
 import type { VersionReader } from './version-reader.ts';
@@ -53,6 +54,8 @@ export interface ApiDependencies {
   readonly config: SymbiontConfig;
   /** Report templates and reports; absent where the API is built without them (their routes then answer 503). */
   readonly reports?: ReportService;
+  /** Presigned downloads and upload slots; absent where the API is built without them (their routes then answer 503). */
+  readonly data?: DataAccess;
   /** SFTP users at run time; absent where the API is built without them (its routes then answer 409). */
   readonly sftpUsers?: SftpUserService;
   /** Commits, evaluation requests and evaluations; absent where the API is built without them (some tests). */

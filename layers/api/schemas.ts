@@ -1,6 +1,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { columnTypes } from '#config/schema';
+import { neverIngested } from '#ingest/landing-keys';
 import { uploadSources, uploadStatuses } from '#store/uploads';
 
 /**
@@ -152,6 +153,12 @@ export const listUploadsQuerySchema = z.strictObject({
   dataset: datasetName.optional().openapi({ description: 'Only uploads to this dataset.' }),
   status: z.enum(uploadStatuses).optional().openapi({ description: 'Only uploads in this status.' }),
   sender: z.string().min(1).max(128).optional().openapi({ description: 'Only uploads sent by this SFTP user or API caller.' }),
+  source: z.enum(uploadSources).optional().openapi({ description: 'Only uploads that came this way: `api` (presigned PUT through a slot) or `sftp`.' }),
+  slot: z
+    .string()
+    .regex(ULID, 'expected a slot id (a 26-character ULID)')
+    .optional()
+    .openapi({ description: 'Only uploads made through this slot (`POST /datasets/{name}/uploads`), oldest first.' }),
   limit: z.coerce
     .number()
     .int()
@@ -672,3 +679,74 @@ export const commitPageSchema = z
     cursor: z.string().optional().openapi({ description: 'Pass as `cursor` to get the next page; absent on the last page.' }),
   })
   .openapi('CommitPage');
+
+// ---------------------------------------------------------------------------------------------
+// Data API: presigned downloads of versions and upload slots.
+
+/** Default validity of a presigned URL: 15 minutes. */
+export const DEFAULT_URL_SECONDS = 900;
+/** Longest validity a caller may ask for: one hour. */
+export const MAX_URL_SECONDS = 3600;
+
+/** `GET /datasets/{name}/versions/{version}/download` query. */
+export const downloadQuerySchema = z.strictObject({
+  expiresIn: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_URL_SECONDS, `expected at most ${MAX_URL_SECONDS} seconds (one hour)`)
+    .default(DEFAULT_URL_SECONDS)
+    .openapi({ description: `Seconds the URL stays valid, 1 to ${MAX_URL_SECONDS}; ${DEFAULT_URL_SECONDS} when absent.` }),
+});
+
+/** `GET /datasets/{name}/versions/{version}/download` answer. */
+export const versionDownloadSchema = z
+  .object({
+    dataset: z.string().openapi({ example: 'readings' }),
+    version: z.number().int().positive().openapi({ example: 3 }),
+    file: z.string().openapi({ example: '2025-01-07.csv' }),
+    fileName: z.string().openapi({ description: 'The name the URL saves under (its Content-Disposition).', example: 'readings-v3-2025-01-07.csv' }),
+    url: z.string().openapi({ description: 'A presigned GET URL of the version’s object; no credentials needed until it expires.' }),
+    expiresAt: z.string().openapi({ example: '2025-01-07T09:27:46.500Z' }),
+    sha256: z.string().openapi({ description: 'sha256 (hex) of the bytes: check the download against it.' }),
+    bytes: z.number().int().nonnegative(),
+    rows: z.number().int().nonnegative(),
+  })
+  .openapi('VersionDownload');
+export type VersionDownload = z.infer<typeof versionDownloadSchema>;
+
+/** A file name an upload slot accepts: what ingest takes, a name and not a path. */
+export const uploadFileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .superRefine((name, context) => {
+    if (/[/\\]/.test(name)) context.addIssue({ code: 'custom', message: 'expected a file name, not a path (no "/" or "\\")' });
+    // eslint-disable-next-line no-control-regex
+    else if (/[\u0000-\u001f\u007f]/.test(name)) context.addIssue({ code: 'custom', message: 'expected a file name without control characters' });
+    else {
+      const why = neverIngested(name);
+      if (why !== undefined) context.addIssue({ code: 'custom', message: `${why}: choose another name` });
+    }
+  })
+  .openapi({ example: '2025-01-07.csv', description: 'The file name: no path, not hidden, not ending in .tmp, .filepart or .result.txt.' });
+
+/** `POST /datasets/{name}/uploads` body. */
+export const openUploadSlotBodySchema = z.strictObject({ file: uploadFileName }).openapi('OpenUploadSlot');
+export type OpenUploadSlotBody = z.infer<typeof openUploadSlotBodySchema>;
+
+/** `POST /datasets/{name}/uploads` answer: where to PUT the file, and the slot to follow it by. */
+export const uploadSlotSchema = z
+  .object({
+    slotId: z.string().openapi({ example: '01JD8X5Q3ZC9W8M2V7K4T6R1YB', description: 'Follow the upload with `GET /uploads?slot=<slotId>`.' }),
+    dataset: z.string(),
+    file: z.string(),
+    key: z.string().openapi({ description: 'The landing key the PUT writes.', example: 'api/readings/01JD8X5Q3ZC9W8M2V7K4T6R1YB/2025-01-07.csv' }),
+    url: z.string().openapi({ description: 'A presigned PUT URL; send the file as the body.' }),
+    method: z.literal('PUT'),
+    headers: z.record(z.string(), z.string()).openapi({ description: 'Headers to send with the PUT.' }),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+  })
+  .openapi('UploadSlot');
+export type UploadSlotAnswer = z.infer<typeof uploadSlotSchema>;

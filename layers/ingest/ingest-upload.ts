@@ -36,7 +36,10 @@ export { REASON_FILE, rejectedOriginalKey } from './reject.ts';
  */
 
 /** The store operations ingest uses. */
-export type IngestStore = Pick<Store, 'claimMessage' | 'getMessageClaim' | 'createUpload' | 'getUpload' | 'setUploadStatus'> & PublishStore;
+export type IngestStore = Pick<Store, 'claimMessage' | 'getMessageClaim' | 'createUpload' | 'getUpload' | 'setUploadStatus'> &
+  PublishStore &
+  // Where the store can read upload slots, an upload through a slot is recorded as sent by whoever asked for the slot.
+  Partial<Pick<Store, 'getUploadSlot'>>;
 
 export interface IngestDeps {
   readonly store: IngestStore;
@@ -117,15 +120,16 @@ export async function ingestUpload(message: IngestMessage, deps: IngestDeps, del
   const rejection = message.failed || arrival.interrupted ? INTERRUPTED_REASON : rejectionReason(parsed, deps.config);
 
   const uploadId = (deps.newId ?? ulid)();
+  const slotSender = await slotSenderOf(deps.store, parsed);
   let upload: UploadRecord;
   if (await deps.store.claimMessage(message.messageId, { uploadId, at: now().toISOString() })) {
-    upload = await record(deps, draftUpload(uploadId, message, arrival, parsed, now()));
+    upload = await record(deps, draftUpload(uploadId, message, arrival, parsed, now(), slotSender));
   } else {
     // A redelivery. The first delivery may have stopped half-way (after claiming, before
     // recording, or anywhere after): pick up where it stopped rather than lose the upload.
     const claim = await deps.store.getMessageClaim(message.messageId);
     if (!claim?.uploadId) return { kind: 'duplicate' };
-    upload = (await deps.store.getUpload(claim.uploadId)) ?? (await record(deps, draftUpload(claim.uploadId, message, arrival, parsed, now())));
+    upload = (await deps.store.getUpload(claim.uploadId)) ?? (await record(deps, draftUpload(claim.uploadId, message, arrival, parsed, now(), slotSender)));
   }
 
   logger.appendKeys({ uploadId: upload.uploadId });
@@ -272,7 +276,25 @@ function rejectionReason(parsed: Exclude<LandingKey, { kind: 'skip' }>, config: 
   );
 }
 
-function draftUpload(uploadId: string, message: IngestMessage, arrival: Arrival, parsed: Exclude<LandingKey, { kind: 'skip' }>, at: Date): UploadRecord {
+/**
+ * Who asked for the slot an API upload came through, when the slot is recorded for the same
+ * dataset. A key under an unknown slot is still ingested (the bucket accepts only presigned PUTs
+ * and the stack's roles there), just without a sender.
+ */
+async function slotSenderOf(store: IngestStore, parsed: Exclude<LandingKey, { kind: 'skip' }>): Promise<string | undefined> {
+  if (parsed.kind !== 'upload' || parsed.slotId === undefined || !store.getUploadSlot) return undefined;
+  const slot = await store.getUploadSlot(parsed.slotId);
+  return slot?.dataset === parsed.dataset ? slot.sender : undefined;
+}
+
+function draftUpload(
+  uploadId: string,
+  message: IngestMessage,
+  arrival: Arrival,
+  parsed: Exclude<LandingKey, { kind: 'skip' }>,
+  at: Date,
+  slotSender?: string,
+): UploadRecord {
   const time = at.toISOString();
   return {
     uploadId,
@@ -285,7 +307,7 @@ function draftUpload(uploadId: string, message: IngestMessage, arrival: Arrival,
     size: arrival.size,
     file: parsed.file,
     source: parsed.source,
-    sender: message.user ?? parsed.sender,
+    sender: message.user ?? parsed.sender ?? slotSender,
     slotId: parsed.kind === 'upload' ? parsed.slotId : undefined,
     messageId: message.messageId,
     status: 'received',

@@ -126,6 +126,9 @@ export const requestPartition = (requestId: string): string => `REQUEST#${part(r
 /** The partition of a repository's commits and commit links. */
 export const repositoryPartition = (repository: string): string => `REPO#${part(repository, 'repository')}`;
 
+/** An upload slot handed out by `POST /datasets/{name}/uploads` (its upload links share the partition). */
+export const uploadSlotKey = (slotId: string): Key => ({ pk: `SLOT#${part(slotId, 'slot id')}`, sk: 'SLOT' });
+
 /** The partition of a slot's upload links. */
 export const slotPartition = (slotId: string): string => `SLOT#${part(slotId, 'slot id')}`;
 

@@ -4,6 +4,7 @@ import { requireEnv } from '#shared/env';
 import { env as envNames } from '#shared/resources';
 import { claimMessage, getMessageClaim, type MessageClaim } from './claims.ts';
 import { createSftpUser, deleteSftpUser, getSftpUser, listSftpUsers, replaceSftpUserKeys, type SftpUserRecord, type StoredSftpKey } from './sftp-users.ts';
+import { createUploadSlot, getUploadSlot, type UploadSlot } from './slots.ts';
 import { Table } from './table.ts';
 import {
   createUpload,
@@ -48,6 +49,10 @@ export interface Store {
   listUploads(query?: ListUploadsQuery): Promise<UploadPage>;
   /** One page of the uploads made through a slot. */
   listSlotUploads(slotId: string, page?: { limit?: number; cursor?: string }): Promise<UploadPage>;
+  /** Records an upload slot; a slot id already recorded is an `AlreadyExistsError`. */
+  createUploadSlot(slot: UploadSlot): Promise<UploadSlot>;
+  /** The upload slot, or `undefined`. */
+  getUploadSlot(slotId: string): Promise<UploadSlot | undefined>;
   /** Moves an upload between statuses, guarded by its current status. */
   setUploadStatus(uploadId: string, change: StatusChange): Promise<UploadRecord>;
   /** Claims a message; `false` when it was claimed before. */
@@ -96,6 +101,8 @@ export function createStore({ client, tableName }: StoreProps): Store {
     getUpload: (uploadId) => getUpload(table, uploadId),
     listUploads: (query) => listUploads(table, query),
     listSlotUploads: (slotId, page) => listSlotUploads(table, slotId, page),
+    createUploadSlot: (slot) => createUploadSlot(table, slot),
+    getUploadSlot: (slotId) => getUploadSlot(table, slotId),
     setUploadStatus: (uploadId, change) => setUploadStatus(table, uploadId, change),
     claimMessage: (messageId, details) => claimMessage(table, messageId, details),
     getMessageClaim: (messageId) => getMessageClaim(table, messageId),
@@ -127,6 +134,7 @@ export { ConditionFailed, Table } from './table.ts';
 export type { Item, Page, QueryOptions } from './table.ts';
 export type { ListUploadsQuery, ReportExample, StatusChange, UploadPage, UploadRecord, UploadReport, UploadSource, UploadStatus } from './uploads.ts';
 export type { MessageClaim } from './claims.ts';
+export type { UploadSlot } from './slots.ts';
 export type { SftpUserRecord, StoredSftpKey } from './sftp-users.ts';
 export type {
   ClaimContentRequest,

@@ -130,6 +130,7 @@ export const listUploadsQuerySchema = z.object({
   dataset: z.string().min(1).optional(),
   status: z.enum(uploadStatuses).optional(),
   sender: z.string().min(1).optional(),
+  source: z.enum(uploadSources).optional(),
   limit: z.number().int().min(1).max(MAX_PAGE).optional(),
   cursor: z.string().min(1).optional(),
 });
@@ -203,7 +204,7 @@ export async function getUpload(table: Table, uploadId: string): Promise<UploadR
 }
 
 /**
- * One page of uploads, newest first: all of them, or one dataset's. `status` and `sender` narrow
+ * One page of uploads, newest first: all of them, or one dataset's. `status`, `sender` and `source` narrow
  * the page. A bad query (unknown status, limit out of range, a cursor from elsewhere) is a
  * {@link BadRequestError}.
  */
@@ -213,8 +214,8 @@ export async function listUploads(table: Table, query: ListUploadsQuery = {}): P
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new BadRequestError(`invalid upload listing: ${problems.join('; ')}`, { problems });
   }
-  const { dataset, status, sender, limit, cursor } = parsed.data;
-  const filter = { ...(status ? { status } : {}), ...(sender ? { sender } : {}) };
+  const { dataset, status, sender, source, limit, cursor } = parsed.data;
+  const filter = { ...(status ? { status } : {}), ...(sender ? { sender } : {}), ...(source ? { source } : {}) };
   const page = await table.query({
     ...(dataset ? { index: 'gsi2', partition: listings.uploadsOf(dataset) } : { index: 'gsi1', partition: listings.uploads }),
     order: 'desc',

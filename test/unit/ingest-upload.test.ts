@@ -67,6 +67,46 @@ describe('ingestUpload: recording', () => {
     expect(outcome.kind === 'published' && outcome.upload).toMatchObject({ source: 'sftp', sender: 'alice', dataset: 'readings', file: 'day.csv' });
   });
 
+  it('records whoever asked for the slot as the sender of an upload through it, and links it to the slot', async () => {
+    // Prepare
+    const slotId = '01JHB3Q4V7K2M9N8P6R5S4T3W2';
+    await store.createUploadSlot({
+      slotId,
+      dataset: 'readings',
+      file: 'readings-2025-01-15.csv',
+      key: `api/readings/${slotId}/readings-2025-01-15.csv`,
+      sender: 'field-team',
+      createdAt: '2025-01-15T10:00:00.000Z',
+      expiresAt: '2025-01-15T10:15:00.000Z',
+    });
+    const message = messageFrom('object-created-put');
+
+    // Act
+    await ingestUpload(message, deps());
+
+    // Assess
+    const [recorded] = await allUploads(store);
+    expect(recorded).toMatchObject({ source: 'api', slotId, sender: 'field-team' });
+    expect((await store.listSlotUploads(slotId)).items.map((u) => u.uploadId)).toEqual([recorded!.uploadId]);
+  });
+
+  it('records no sender for an upload under a slot of another dataset', async () => {
+    const slotId = '01JHB3Q4V7K2M9N8P6R5S4T3W2';
+    await store.createUploadSlot({
+      slotId,
+      dataset: 'sites',
+      file: 'readings-2025-01-15.csv',
+      key: `api/sites/${slotId}/readings-2025-01-15.csv`,
+      sender: 'field-team',
+      createdAt: '2025-01-15T10:00:00.000Z',
+      expiresAt: '2025-01-15T10:15:00.000Z',
+    });
+
+    await ingestUpload(messageFrom('object-created-put'), deps());
+
+    expect((await allUploads(store))[0]?.sender).toBeUndefined();
+  });
+
   it('records a decoded key and file name for a URL-encoded key', async () => {
     // Prepare
     const message = messageFrom('object-created-encoded-key');

@@ -1,7 +1,7 @@
 import type { DatasetSpec, SymbiontConfig } from '#config/schema';
 import { ForbiddenError } from '#shared/errors';
 import { specRevision } from '#validation/spec';
-import { DatasetNotFoundError, VersionNotFoundError } from '../errors.ts';
+import { CapabilityUnavailableError, DatasetNotFoundError, VersionNotFoundError } from '../errors.ts';
 import { defineRoute, type Caller, type Route } from '../route.ts';
 import {
   datasetListSchema,
@@ -10,7 +10,9 @@ import {
   datasetVersionPageSchema,
   datasetVersionParamsSchema,
   datasetVersionSchema,
+  downloadQuerySchema,
   listVersionsQuerySchema,
+  versionDownloadSchema,
 } from '../schemas.ts';
 import type { VersionReader, VersionRecord } from '../version-reader.ts';
 
@@ -93,10 +95,40 @@ export const datasetRoutes: readonly Route[] = [
       return shown(await findVersion(deps.store, params.name, params.version));
     },
   }),
+  defineRoute({
+    method: 'get',
+    path: '/datasets/{name}/versions/{version}/download',
+    operationId: 'downloadDatasetVersion',
+    summary: 'Hands out a presigned GET URL of one published version (or `latest`), with its sha256.',
+    description:
+      'The URL needs no credentials until it expires (15 minutes unless `expiresIn` says otherwise, at most one hour) and saves the file as `<dataset>-v<n>-<file>` (Content-Disposition). Check the bytes against `sha256`.',
+    tags: ['datasets'],
+    access: readers,
+    request: { params: datasetVersionParamsSchema, query: downloadQuerySchema },
+    response: { description: 'Where to download the version, until when, and its checksum.', schema: versionDownloadSchema },
+    errors: [404, 503],
+    handle: async ({ params, query }, { caller, deps }) => {
+      readableSpec(deps.config, params.name, caller);
+      if (!deps.data) throw new CapabilityUnavailableError('presigned downloads are not available from this API');
+      const version = await findVersion(deps.store, params.name, params.version);
+      const signed = await deps.data.downloadUrl(version, query.expiresIn);
+      return {
+        dataset: version.dataset,
+        version: version.version,
+        file: version.file,
+        fileName: signed.fileName,
+        url: signed.url,
+        expiresAt: signed.expiresAt,
+        sha256: version.sha256,
+        bytes: version.bytes,
+        rows: version.rows,
+      };
+    },
+  }),
 ];
 
 /** The spec of a dataset the caller may read: 404 for a name the config lacks, 403 for an uploader not bound to it. */
-function readableSpec(config: Pick<SymbiontConfig, 'datasets'>, name: string, caller: Caller): DatasetSpec {
+export function readableSpec(config: Pick<SymbiontConfig, 'datasets'>, name: string, caller: Caller): DatasetSpec {
   // hasOwn: a name like "constructor" must not find Object.prototype's.
   if (!Object.hasOwn(config.datasets, name)) {
     const known = Object.keys(config.datasets).filter((known) => mayRead(caller, known)).sort();

@@ -1,7 +1,20 @@
 import { ForbiddenError } from '#shared/errors';
-import { UploadNotFoundError } from '../errors.ts';
-import { defineRoute, type Caller, type Route } from '../route.ts';
-import { listUploadsQuerySchema, uploadIdParamsSchema, uploadPageSchema, uploadSchema, type ListUploadsQuery } from '../schemas.ts';
+import { CapabilityUnavailableError, SlotNotFoundError, UploadNotFoundError } from '../errors.ts';
+import { defineRoute, type Caller, type Route, type RouteContext } from '../route.ts';
+import {
+  datasetParamsSchema,
+  DEFAULT_URL_SECONDS,
+  listUploadsQuerySchema,
+  openUploadSlotBodySchema,
+  uploadIdParamsSchema,
+  uploadPageSchema,
+  uploadSchema,
+  uploadSlotSchema,
+  type AppRole,
+  type ListUploadsQuery,
+  type UploadPage,
+} from '../schemas.ts';
+import { readableSpec } from './datasets.ts';
 import type { ListUploadsInput, UploadRecord } from '../upload-reader.ts';
 
 /** Reading uploads: everyone reads; an uploader reads only what it sent to its own datasets. */
@@ -11,13 +24,18 @@ export const uploadRoutes: readonly Route[] = [
     path: '/uploads',
     operationId: 'listUploads',
     summary: 'Lists uploads, newest first, a page at a time.',
-    description: 'An uploader sees only the uploads it sent to the datasets it is bound to; asking for another dataset or sender is a 403.',
+    description:
+      'Filters combine. With `slot`, the uploads made through that slot, oldest first (the other filters narrow each page). An uploader sees only the uploads it sent to the datasets it is bound to; asking for another dataset, sender or slot is a 403.',
     tags: ['uploads'],
     access: ['admin', 'scientist', 'uploader'],
     request: { query: listUploadsQuerySchema },
     response: { description: 'One page of uploads.', schema: uploadPageSchema },
-    handle: async ({ query }, { caller, deps }) => {
-      const page = await deps.store.listUploads(scopeToCaller(query, caller));
+    errors: [404, 503],
+    handle: async ({ query }, context) => {
+      const { caller, deps } = context;
+      if (query.slot !== undefined) return listSlot(query, context);
+      const { slot: _slot, ...filters } = query;
+      const page = await deps.store.listUploads(scopeToCaller(filters, caller));
       // Filtered again in case the store's filters are looser than the caller's rights.
       const items = page.items.filter((upload) => mayRead(caller, upload));
       return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
@@ -46,10 +64,63 @@ export const uploadRoutes: readonly Route[] = [
       return upload;
     },
   }),
+  defineRoute({
+    method: 'post',
+    path: '/datasets/{name}/uploads',
+    operationId: 'openUploadSlot',
+    summary: 'Hands out an upload slot: a slot id and a presigned PUT URL for one file.',
+    description:
+      'PUT the file to `url` within 15 minutes. It lands at `api/<dataset>/<slotId>/<file>` and is validated exactly as an SFTP upload is; follow it with `GET /uploads?slot=<slotId>` until it has an outcome (published, quarantined or rejected). The caller is recorded as its sender.',
+    tags: ['uploads'],
+    access: ['admin', 'scientist', 'uploader'],
+    request: { params: datasetParamsSchema, body: openUploadSlotBodySchema },
+    response: { status: 201, description: 'The slot and where to PUT the file.', schema: uploadSlotSchema },
+    errors: [404, 503],
+    handle: async ({ params, body }, { caller, deps }) => {
+      readableSpec(deps.config, params.name, caller);
+      if (!deps.data) throw new CapabilityUnavailableError('upload slots are not available from this API');
+      const slot = await deps.data.openSlot({ dataset: params.name, file: body.file, sender: caller.name, seconds: DEFAULT_URL_SECONDS });
+      return {
+        slotId: slot.slotId,
+        dataset: slot.dataset,
+        file: slot.file,
+        key: slot.key,
+        url: slot.url,
+        method: slot.method,
+        headers: { ...slot.headers },
+        createdAt: slot.createdAt,
+        expiresAt: slot.expiresAt,
+      };
+    },
+  }),
 ];
 
+/**
+ * The uploads made through one slot. The slot must exist, and an uploader may follow only the
+ * slots it asked for; the other filters narrow the page (a slot holds few uploads).
+ */
+async function listSlot(query: ListUploadsQuery, { caller, deps }: RouteContext<readonly AppRole[]>): Promise<UploadPage> {
+  if (!deps.data) throw new CapabilityUnavailableError('upload slots are not available from this API');
+  const slotId = query.slot!;
+  const slot = await deps.data.getSlot(slotId);
+  if (!slot) throw new SlotNotFoundError(`no upload slot has the id ${slotId}; ask for one with POST /datasets/{name}/uploads`, { slotId });
+  if (caller.role === 'uploader' && slot.sender !== caller.name) {
+    throw new ForbiddenError(`uploader ${caller.name} may follow only the upload slots it asked for`, { slotId });
+  }
+  const page = await deps.data.listSlotUploads(slotId, { limit: query.limit, cursor: query.cursor });
+  const items = page.items.filter(
+    (upload) =>
+      mayRead(caller, upload) &&
+      (query.dataset === undefined || upload.dataset === query.dataset) &&
+      (query.status === undefined || upload.status === query.status) &&
+      (query.source === undefined || upload.source === query.source) &&
+      (query.sender === undefined || upload.sender === query.sender),
+  );
+  return { items: items.map(({ report: _report, ...item }) => item), ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
 /** Narrows a listing to what the caller may see, or refuses a filter that reaches beyond it. */
-function scopeToCaller(query: ListUploadsQuery, caller: Caller): ListUploadsInput {
+function scopeToCaller(query: Omit<ListUploadsQuery, 'slot'>, caller: Caller): ListUploadsInput {
   if (caller.role !== 'uploader') return query;
   const datasets = caller.datasets ?? [];
   if (query.dataset !== undefined && !datasets.includes(query.dataset)) {

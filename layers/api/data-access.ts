@@ -1,0 +1,86 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ulid } from 'ulid';
+import { createS3Client } from '#shared/aws';
+import { requireEnv } from '#shared/env';
+import { presignGet, presignPut, type PresignedUrl } from '#shared/presign';
+import { env as envNames, landing } from '#shared/resources';
+import type { Store, UploadPage, UploadSlot, VersionRecord } from '#store/store';
+
+/**
+ * Presigned access to the data (the Data API issue): a GET URL for a published version in the data
+ * bucket, and upload slots — a slot id and a PUT URL for `api/<dataset>/<slotId>/<file>` in
+ * landing, whose arrival goes through ingest exactly as an SFTP upload does. Rights are the
+ * routes' business; this module signs and records.
+ */
+
+/** What the data routes need of the table. */
+export type SlotStore = Pick<Store, 'createUploadSlot' | 'getUploadSlot' | 'listSlotUploads'>;
+
+/** An upload slot as handed out: the record plus the PUT URL. */
+export interface OpenedSlot extends UploadSlot {
+  readonly url: string;
+  readonly method: 'PUT';
+  /** Headers to send with the PUT (none are signed; a content type is welcome). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface DataAccess {
+  /** A GET URL of a version's object, valid for `seconds`, saving as `<dataset>-v<n>-<file>`. */
+  downloadUrl(version: VersionRecord, seconds: number): Promise<PresignedUrl & { fileName: string }>;
+  /** Mints a slot id, records the slot, and signs a PUT of `file` into it, valid for `seconds`. */
+  openSlot(request: { dataset: string; file: string; sender: string; seconds: number }): Promise<OpenedSlot>;
+  getSlot(slotId: string): Promise<UploadSlot | undefined>;
+  /** The uploads that arrived through a slot, oldest first. */
+  listSlotUploads(slotId: string, page: { limit?: number; cursor?: string }): Promise<UploadPage>;
+}
+
+export interface DataAccessProps {
+  readonly store: SlotStore;
+  /** Signs the URLs; its endpoint is where they point. */
+  readonly s3: S3Client;
+  readonly dataBucket: string;
+  readonly landingBucket: string;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** @default ulid */
+  readonly newId?: () => string;
+}
+
+/** The name a downloaded version is saved under: `readings-v3-2025-01-07.csv`. */
+export const downloadFileName = (version: Pick<VersionRecord, 'dataset' | 'version' | 'file'>): string => `${version.dataset}-v${version.version}-${version.file}`;
+
+/** The landing key of an upload through a slot (DESIGN.md "Storage"). */
+export const slotKey = (dataset: string, slotId: string, file: string): string => `${landing.apiPrefix}${dataset}/${slotId}/${file}`;
+
+export function createDataAccess(props: DataAccessProps): DataAccess {
+  const now = props.now ?? (() => new Date());
+  const newId = props.newId ?? ulid;
+  return {
+    async downloadUrl(version, seconds) {
+      const fileName = downloadFileName(version);
+      const signed = await presignGet(props.s3, { bucket: props.dataBucket, key: version.key }, seconds, { fileName, now: now() });
+      return { ...signed, fileName };
+    },
+    async openSlot({ dataset, file, sender, seconds }) {
+      const at = now();
+      const slotId = newId();
+      const key = slotKey(dataset, slotId, file);
+      const signed = await presignPut(props.s3, { bucket: props.landingBucket, key }, seconds, { now: at });
+      // Recorded before the URL is handed out, so an upload can never arrive under an unknown slot.
+      const slot = await props.store.createUploadSlot({ slotId, dataset, file, key, sender, createdAt: at.toISOString(), expiresAt: signed.expiresAt });
+      return { ...slot, url: signed.url, method: 'PUT', headers: {} };
+    },
+    getSlot: (slotId) => props.store.getUploadSlot(slotId),
+    listSlotUploads: (slotId, page) => props.store.listSlotUploads(slotId, page),
+  };
+}
+
+/** The data access Lambda builds once per container: buckets from the environment, the default S3 client. */
+export function createDataAccessFromEnv(store: SlotStore, env: NodeJS.ProcessEnv = process.env): DataAccess {
+  return createDataAccess({
+    store,
+    s3: createS3Client(env),
+    dataBucket: requireEnv(envNames.dataBucket, env),
+    landingBucket: requireEnv(envNames.landingBucket, env),
+  });
+}

@@ -1,0 +1,203 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { createApi } from '#api/api';
+import { createDataAccess, type SlotStore } from '#api/data-access';
+import type { UploadPage, UploadRecord, UploadSlot } from '#store/store';
+import { bearer, config, json, localAuthenticator, MemoryUploads, request, upload } from './api-fixtures.ts';
+
+/**
+ * The Data API routes: presigned downloads of versions and upload slots. URLs are signed for real
+ * (signing needs no network) against a local S3 endpoint, as the local runtime does.
+ */
+
+const S3_URL = 'http://127.0.0.1:45999';
+const NOW = new Date('2025-01-07T10:00:00.000Z');
+const SLOT_ID = '01JH3AAAAAAAAAAAAAAAAAAAAA';
+
+class MemorySlots implements SlotStore {
+  readonly slots = new Map<string, UploadSlot>();
+  constructor(private readonly uploads: readonly UploadRecord[] = []) {}
+  async createUploadSlot(slot: UploadSlot) {
+    this.slots.set(slot.slotId, slot);
+    return slot;
+  }
+  async getUploadSlot(slotId: string) {
+    return this.slots.get(slotId);
+  }
+  async listSlotUploads(slotId: string): Promise<UploadPage> {
+    return { items: this.uploads.filter((u) => u.slotId === slotId) };
+  }
+}
+
+function apiWith(slots = new MemorySlots()) {
+  const s3 = new S3Client({ region: 'eu-west-1', endpoint: S3_URL, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const data = createDataAccess({ store: slots, s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW, newId: () => SLOT_ID });
+  return { api: createApi({ store: new MemoryUploads(), config, authenticator: localAuthenticator, data }), slots };
+}
+
+const post = (path: string, body: unknown, headers: Record<string, string>) =>
+  request('POST', path, { ...headers, 'content-type': 'application/json' }, JSON.stringify(body));
+
+describe('GET /datasets/{name}/versions/{version}/download', () => {
+  it('hands out a 15-minute GET URL of the latest version with its checksum and a download name', async () => {
+    // Prepare
+    const { api } = apiWith();
+
+    // Act
+    const result = await api.handle(request('GET', '/datasets/readings/versions/latest/download', bearer('scientist')));
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    const body = json(result);
+    expect(body).toMatchObject({ dataset: 'readings', version: 3, file: 'day-3.csv', fileName: 'readings-v3-day-3.csv', bytes: 3000, rows: 30, expiresAt: '2025-01-07T10:15:00.000Z' });
+    expect(body.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const url = new URL(body.url);
+    expect(`${url.origin}${url.pathname}`).toBe(`${S3_URL}/symbiont-dev-data/datasets/readings/v3/day-3.csv`);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(url.searchParams.get('response-content-disposition')).toBe('attachment; filename="readings-v3-day-3.csv"');
+  });
+
+  it('signs for the seconds asked for', async () => {
+    const { api } = apiWith();
+
+    const result = await api.handle(request('GET', '/datasets/readings/versions/2/download?expiresIn=3600', bearer('admin')));
+
+    expect(new URL(json(result).url).searchParams.get('X-Amz-Expires')).toBe('3600');
+    expect(json(result).version).toBe(2);
+  });
+
+  it('refuses more than an hour with a 400 naming the limit', async () => {
+    const { api } = apiWith();
+
+    const result = await api.handle(request('GET', '/datasets/readings/versions/latest/download?expiresIn=3601', bearer('admin')));
+
+    expect(result.statusCode).toBe(400);
+    expect(json(result).error.message).toMatch(/expiresIn.*3600/);
+  });
+
+  it('lets an uploader download a dataset it is bound to and refuses the others', async () => {
+    const { api } = apiWith();
+
+    const bound = await api.handle(request('GET', '/datasets/readings/versions/1/download', bearer('uploader')));
+    const other = await api.handle(request('GET', '/datasets/sites/versions/latest/download', bearer('uploader')));
+
+    expect(bound.statusCode).toBe(200);
+    expect(other.statusCode).toBe(403);
+    expect(json(other).error.message).toMatch(/not bound to dataset sites/);
+  });
+
+  it('answers 404 for a version that is not published', async () => {
+    const { api } = apiWith();
+
+    const result = await api.handle(request('GET', '/datasets/readings/versions/9/download', bearer('scientist')));
+
+    expect(result.statusCode).toBe(404);
+    expect(json(result).error.message).toMatch(/latest version is 3/);
+  });
+});
+
+describe('POST /datasets/{name}/uploads', () => {
+  it('records a slot for the caller and hands out a PUT URL for api/<dataset>/<slotId>/<file>', async () => {
+    const { api, slots } = apiWith();
+
+    const result = await api.handle(post('/datasets/readings/uploads', { file: '2025-01-07.csv' }, bearer('uploader')));
+
+    expect(result.statusCode).toBe(201);
+    const body = json(result);
+    expect(body).toMatchObject({ slotId: SLOT_ID, dataset: 'readings', file: '2025-01-07.csv', key: `api/readings/${SLOT_ID}/2025-01-07.csv`, method: 'PUT', headers: {} });
+    const url = new URL(body.url);
+    expect(url.pathname).toBe(`/symbiont-dev-landing/api/readings/${SLOT_ID}/2025-01-07.csv`);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(slots.slots.get(SLOT_ID)).toMatchObject({ sender: 'field-team', dataset: 'readings', expiresAt: '2025-01-07T10:15:00.000Z' });
+  });
+
+  it.each([
+    ['.hidden.csv', /hidden/],
+    ['day.csv.tmp', /\.tmp are never ingested/],
+    ['day.csv.filepart', /\.filepart/],
+    ['day.csv.result.txt', /\.result\.txt/],
+    ['nested/day.csv', /not a path/],
+  ])('refuses the file name %s as ingest would', async (file, message) => {
+    const { api, slots } = apiWith();
+
+    const result = await api.handle(post('/datasets/readings/uploads', { file }, bearer('admin')));
+
+    expect(result.statusCode).toBe(400);
+    expect(json(result).error.message).toMatch(message);
+    expect(slots.slots.size).toBe(0);
+  });
+
+  it('refuses an uploader a dataset it is not bound to, and an unknown dataset with 404', async () => {
+    const { api } = apiWith();
+
+    const unbound = await api.handle(post('/datasets/sites/uploads', { file: 'a.jsonl' }, bearer('uploader')));
+    const unknown = await api.handle(post('/datasets/nope/uploads', { file: 'a.csv' }, bearer('scientist')));
+
+    expect(unbound.statusCode).toBe(403);
+    expect(unknown.statusCode).toBe(404);
+  });
+});
+
+describe('GET /uploads?slot=', () => {
+  const slot: UploadSlot = {
+    slotId: SLOT_ID,
+    dataset: 'readings',
+    file: 'a.csv',
+    key: `api/readings/${SLOT_ID}/a.csv`,
+    sender: 'local-scientist',
+    createdAt: NOW.toISOString(),
+    expiresAt: NOW.toISOString(),
+  };
+  const arrived = upload({ uploadId: '01JH3BBBBBBBBBBBBBBBBBBBBB', slotId: SLOT_ID, sender: 'local-scientist', status: 'quarantined', reason: 'bad rows' });
+
+  it('lists the uploads made through the slot', async () => {
+    const slots = new MemorySlots([arrived, upload({ uploadId: '01JH3CCCCCCCCCCCCCCCCCCCCC', slotId: 'other' })]);
+    await slots.createUploadSlot(slot);
+    const { api } = apiWith(slots);
+
+    const result = await api.handle(request('GET', `/uploads?slot=${SLOT_ID}`, bearer('scientist')));
+
+    expect(result.statusCode).toBe(200);
+    expect(json(result).items.map((u: { uploadId: string }) => u.uploadId)).toEqual([arrived.uploadId]);
+  });
+
+  it('narrows the slot’s uploads by status', async () => {
+    const slots = new MemorySlots([arrived]);
+    await slots.createUploadSlot(slot);
+    const { api } = apiWith(slots);
+
+    const result = await api.handle(request('GET', `/uploads?slot=${SLOT_ID}&status=published`, bearer('admin')));
+
+    expect(json(result).items).toEqual([]);
+  });
+
+  it('answers 404 for a slot never handed out', async () => {
+    const { api } = apiWith();
+
+    const result = await api.handle(request('GET', `/uploads?slot=${SLOT_ID}`, bearer('admin')));
+
+    expect(result.statusCode).toBe(404);
+  });
+
+  it('refuses an uploader a slot someone else asked for', async () => {
+    const slots = new MemorySlots([arrived]);
+    await slots.createUploadSlot(slot);
+    const { api } = apiWith(slots);
+
+    const result = await api.handle(request('GET', `/uploads?slot=${SLOT_ID}`, bearer('uploader')));
+
+    expect(result.statusCode).toBe(403);
+  });
+});
+
+describe('GET /uploads?source=', () => {
+  it('passes the source filter to the store', async () => {
+    const store = new MemoryUploads();
+    const api = createApi({ store, config, authenticator: localAuthenticator });
+
+    const result = await api.handle(request('GET', '/uploads?source=sftp', bearer('admin')));
+
+    expect(result.statusCode).toBe(200);
+    expect(store.queries.at(-1)).toMatchObject({ source: 'sftp' });
+  });
+});
