@@ -1,9 +1,10 @@
-import type { Command } from 'commander';
-import { reportedCommitSchema, repositoryListSchema } from '#api/schemas';
+import { InvalidArgumentError, type Command } from 'commander';
+import { commitPageSchema, MAX_PAGE_SIZE, reportedCommitSchema, repositoryListSchema } from '#api/schemas';
+import { fetchPages } from '../client.ts';
 import type { CommandModule, Session } from '../context.ts';
 import { formatFields, formatTable, formatTime } from '../output.ts';
 
-/** `symbiont commits …`: report commits (as CI does) and see the default-branch heads. */
+/** `symbiont commits …`: report commits (as CI does), list a repository's commits with their verdicts, and see the default-branch heads. */
 export const commitsCommands: CommandModule = {
   register(program, context) {
     const commits = program.command('commits').description('Commits of the pipelines’ repositories and their default-branch heads.');
@@ -17,6 +18,15 @@ export const commitsCommands: CommandModule = {
       .option('--image <image>', 'the stage image CI built from this commit')
       .option('--pushed-at <time>', 'when it was pushed, ISO 8601 (default: now)')
       .action(async (repository: string, sha: string, options: ReportOptions, command: Command) => report(context.open(command), repository, sha, options));
+
+    commits
+      .command('list')
+      .description('List a repository’s commits, newest push first, with the verdicts of their evaluations.')
+      .argument('<repository>', 'repository name, as configured')
+      .option('--limit <n>', `commits per page, 1 to ${MAX_PAGE_SIZE}`, pageSize)
+      .option('--cursor <cursor>', 'continue from the cursor a previous page printed')
+      .option('--all', 'follow the cursors and list every page')
+      .action(async (repository: string, options: ListOptions, command: Command) => list(context.open(command), repository, options));
 
     commits
       .command('heads')
@@ -48,8 +58,53 @@ async function report(session: Session, repository: string, sha: string, options
       ['branch', commit.branch],
       ['recorded', reported.created ? `now, by ${commit.reportedBy ?? 'the API'}` : `before (${formatTime(commit.recordedAt)}): nothing changed`],
       ['head', head ? `${head.sha}${reported.headMoved ? ` (moved; #${head.seq})` : head.sha === commit.sha ? ' (already here)' : ' (kept: this push is older than the head’s)'}` : 'not the default branch: the head stays'],
+      ['evaluations', reported.queued ? 'queued: each pipeline using the repository gets a request (symbiont commits list ' + commit.repository + ')' : 'not queued'],
     ]),
   );
+}
+
+interface ListOptions {
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly all?: boolean;
+}
+
+function pageSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  return n;
+}
+
+async function list(session: Session, repository: string, options: ListOptions): Promise<void> {
+  const page = await fetchPages(session.client, '/commits', { repository, limit: options.limit }, commitPageSchema, { cursor: options.cursor, all: options.all });
+  if (session.json) {
+    session.printJson(page);
+    return;
+  }
+  session.print(
+    formatTable(
+      [
+        { header: 'SHA', value: (c) => c.sha.slice(0, 12) },
+        { header: 'BRANCH', value: (c) => c.branch },
+        { header: 'FROM', value: (c) => (c.source === 'github' ? 'github' : (c.reportedBy ?? 'api')) },
+        { header: 'PUSHED', value: (c) => formatTime(c.pushedAt) },
+        { header: 'EVALUATIONS', value: (c) => verdicts(c.evaluations) },
+      ],
+      page.items,
+    ),
+  );
+  if (page.cursor) session.note(`More: symbiont commits list ${repository} --cursor ${page.cursor}`);
+}
+
+/** `2 regressed, 1 running` — the evaluations of a commit, counted by verdict (or status until they have one). */
+function verdicts(evaluations: readonly { status: string; verdict?: string }[]): string {
+  if (evaluations.length === 0) return '(none)';
+  const counts = new Map<string, number>();
+  for (const e of evaluations) {
+    const key = e.status === 'succeeded' ? (e.verdict ?? 'succeeded') : e.status;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([key, n]) => `${n} ${key}`).join(', ');
 }
 
 async function heads(session: Session): Promise<void> {

@@ -123,6 +123,7 @@ describe('commits report', () => {
               created: true,
               headMoved: true,
               head: { repository: 'model', sha: sha('c'), branch: 'main', seq: 3, pushedAt: '2025-01-06T09:00:00.000Z', movedAt: '2025-01-06T09:00:00.000Z' },
+              queued: true,
             },
           }
         : undefined,
@@ -136,6 +137,30 @@ describe('commits report', () => {
     expect(code).toBe(0);
     expect(seen[0]).toMatchObject({ method: 'POST', path: '/commits', body: { repository: 'model', sha: sha('c') } });
     expect(stdout()).toMatch(new RegExp(`head\\s+${sha('c')} \\(moved; #3\\)`));
+  });
+});
+
+describe('commits list', () => {
+  it('asks for the repository’s commits and prints each with its verdicts counted', async () => {
+    // Prepare
+    const commit = (c: string, branch: string) => ({ repository: 'model', sha: sha(c), branch, pushedAt: '2025-01-06T09:00:00.000Z', source: 'github', deliveryId: 'd', recordedAt: '2025-01-06T09:00:00.000Z' });
+    const judged = (verdict: string) => ({ evaluationId: 'E', requestId: 'R', pipeline: 'forecast', dataset: 'readings', version: 1, parameters: {}, status: 'succeeded', verdict, createdAt: '2025-01-06T09:00:00.000Z' });
+    answers.push((s) =>
+      s.path === '/commits'
+        ? { status: 200, body: { items: [{ ...commit('e', 'experiment'), evaluations: [judged('regressed'), judged('regressed')] }, { ...commit('c', 'main'), evaluations: [] }], cursor: 'next' } }
+        : undefined,
+    );
+    const { io, stdout, stderr } = captureIo();
+
+    // Act
+    const code = await run(args('commits', 'list', 'model', '--limit', '2'), io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(seen[0]).toMatchObject({ method: 'GET', path: '/commits', query: { repository: 'model', limit: '2' } });
+    expect(stdout()).toMatch(new RegExp(`${sha('e').slice(0, 12)}\\s+experiment\\s+github.*2 regressed`));
+    expect(stdout()).toMatch(/\(none\)/);
+    expect(stderr()).toContain('symbiont commits list model --cursor next');
   });
 });
 
