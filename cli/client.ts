@@ -19,6 +19,8 @@ export interface ApiClient {
   get<T>(path: string, query: Readonly<Record<string, QueryValue>>, schema: z.ZodType<T>): Promise<T>;
   /** POSTs `body` as JSON to `path` and parses the answer. */
   post<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T>;
+  /** PUTs `body` as JSON to `path` (with `query`) and parses the answer. */
+  put<T>(path: string, query: Readonly<Record<string, QueryValue>>, body: unknown, schema: z.ZodType<T>): Promise<T>;
   /** DELETEs `path` (with `query`) and parses the answer. */
   delete<T>(path: string, query: Readonly<Record<string, QueryValue>>, schema: z.ZodType<T>): Promise<T>;
 }
@@ -77,7 +79,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   };
 
   /** Sends one request, signed, and parses the answer with `schema`. */
-  async function send<T>(method: 'GET' | 'POST' | 'DELETE', url: URL, body: string | undefined, schema: z.ZodType<T>): Promise<T> {
+  async function send<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: URL, body: string | undefined, schema: z.ZodType<T>): Promise<T> {
     const headers = await sign({
       method,
       url,
@@ -119,6 +121,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
     post(path, body, schema) {
       return send('POST', new URL(`${options.api}${path}`), JSON.stringify(body), schema);
+    },
+    put(path, query, body, schema) {
+      const url = new URL(`${options.api}${path}`);
+      for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+      return send('PUT', url, JSON.stringify(body), schema);
     },
     delete(path, query, schema) {
       const url = new URL(`${options.api}${path}`);
