@@ -6,6 +6,7 @@ import { apiRoutes } from '#api/api';
 import { Api } from './constructs/api.ts';
 import { CommitIntake } from './constructs/commit-intake.ts';
 import { Evaluation } from './constructs/evaluation.ts';
+import { Identity } from './constructs/identity.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { acknowledge } from './constructs/nag.ts';
 import { Reports } from './constructs/reports.ts';
@@ -26,6 +27,8 @@ export class SymbiontStack extends Stack {
   public readonly storage: Storage;
   public readonly ingest: Ingest;
   public readonly api: Api;
+  /** Cognito: people in a browser get the API role of their group. */
+  public readonly identity: Identity;
   /** The Transfer Family server and the config's users, when `sftp.enabled`. */
   public readonly sftp?: Sftp;
   public readonly evaluation: Evaluation;
@@ -49,6 +52,7 @@ export class SymbiontStack extends Stack {
       routes: apiRoutes,
       uploaderDatasets: props.config.uploaderDatasets ?? Object.keys(props.config.datasets),
     });
+    this.identity = new Identity(this, 'Identity', { roles: this.api.roles, stage: settings.stage, retain: settings.retainData });
     this.evaluation = new Evaluation(this, 'Evaluation', {
       storage: this.storage,
       configFile: props.configFile,
@@ -70,6 +74,12 @@ export class SymbiontStack extends Stack {
     // announces each new dataset version there for re-evaluation.
     this.commitIntake.grantWebhook(this.api.handler.function);
     this.commitIntake.grantSend(this.ingest.handler.function);
+
+    // Admins see and redrive every work queue's DLQ through the API (`symbiont dlq`).
+    this.api.manageDeadLetters('ingest', this.ingest);
+    this.api.manageDeadLetters('evaluation', this.evaluation);
+    this.api.manageDeadLetters('commit', this.commitIntake);
+    this.api.manageDeadLetters('report', this.reports);
 
     if (settings.sftp.enabled) {
       // Transfer Family costs about $0.30 an hour even idle, hence the knob (DESIGN.md "The stack's knobs").

@@ -208,6 +208,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       [envNames.reportQueueUrl]: reportQueue.url,
       [envNames.commitQueueUrl]: commitQueue.url,
       [envNames.stateMachineArn]: stateMachineArn,
+      [envNames.deadLetterQueues]: JSON.stringify(Object.fromEntries(queues.map((q) => [q.name, { queueUrl: q.url, deadLetterQueueUrl: q.deadLetterUrl }]))),
       [endpointEnv.s3]: s3.url,
       [endpointEnv.dynamodb]: dynamodb.url,
       [endpointEnv.sqs]: sqs.url,

@@ -11,6 +11,7 @@ import { createEvaluationServiceFromEnv } from '#evaluation/service';
 import { createReportServiceFromEnv } from '#reports/service';
 import { createSftpUserServiceFromEnv } from '#sftp/users';
 import { createGithubWebhookFromEnv } from '#evaluation/webhook-secret';
+import { createDeadLetterServiceFromEnv } from '#operations/dead-letters';
 
 // Built once per container: a missing variable, a bad role map or a bad config fails the cold
 // start with its name instead of every request.
@@ -28,6 +29,8 @@ const api = createApi({
   sftpUsers: createSftpUserServiceFromEnv(store, config),
   // Its secret comes from Secrets Manager (GITHUB_WEBHOOK_SECRET_ARN), read on first use and cached.
   githubWebhook: createGithubWebhookFromEnv(config),
+  // Every work queue's DLQ (DEAD_LETTER_QUEUES), for admins: `symbiont dlq list|show|redrive`.
+  deadLetters: createDeadLetterServiceFromEnv(),
 });
 
 /** The HTTP API (payload format 2.0): every route goes through the one router. */

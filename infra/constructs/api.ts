@@ -1,15 +1,20 @@
-import { CfnOutput, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { env } from '#shared/resources';
+import { env, landing } from '#shared/resources';
 import { SymbiontFunction } from './function.ts';
-import { acknowledge } from './nag.ts';
+import { acknowledge, arnWildcardFinding } from './nag.ts';
 import type { Storage } from './storage.ts';
+
+/** Where published versions live in the data bucket (DESIGN.md "Storage"). */
+const DATASET_PREFIX = 'datasets/';
 
 /** The app roles of DESIGN.md; each gets an IAM role whose name the API maps back to it. */
 export const appRoles = ['admin', 'scientist', 'uploader'] as const;
@@ -91,6 +96,7 @@ export class Api extends Construct {
       },
     });
     props.storage.grantTable(this.handler.function, 'GetItem', 'Query');
+    this.grantDataAccess(props.storage);
 
     const integration = new HttpLambdaIntegration('Router', this.handler.function);
     const iamAuthorizer = new HttpIamAuthorizer();
@@ -168,5 +174,43 @@ export class Api extends Construct {
     }
     new CfnOutput(this, 'Url', { value: this.httpApi.apiEndpoint, description: 'Data API endpoint' });
     for (const role of appRoles) new CfnOutput(this, `${role}RoleArn`, { value: this.roles[role].roleArn });
+  }
+
+  /**
+   * What the presigned URLs the API hands out need of its role (a URL can do no more than its
+   * signer): reading published versions (`datasets/*`, and the data key that encrypts them),
+   * writing uploads through slots (`api/*` in landing), and recording the slots in the table.
+   */
+  private grantDataAccess(storage: Storage): void {
+    const fn = this.handler.function;
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'PresignVersionDownloads', actions: ['s3:GetObject'], resources: [storage.dataBucket.arnForObjects(`${DATASET_PREFIX}*`)] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'DecryptVersionDownloads', actions: ['kms:Decrypt'], resources: [storage.dataKey.keyArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'PresignSlotUploads', actions: ['s3:PutObject'], resources: [storage.landingBucket.arnForObjects(`${landing.apiPrefix}*`)] }));
+    storage.grantTable(fn, 'PutItem');
+    acknowledge(
+      this.handler.role,
+      'Versions and upload slots are keyed by dataset names, version numbers and slot ids made at run time: downloads end in datasets/*, slot uploads in api/*; each grant lists its one action.',
+      arnWildcardFinding(storage.dataBucket, `/${DATASET_PREFIX}*`),
+      arnWildcardFinding(storage.landingBucket, `/${landing.apiPrefix}*`),
+    );
+  }
+
+  /** Work queues whose DLQs admins manage through the API, by name (`DEAD_LETTER_QUEUES`). */
+  private readonly deadLetterQueues: Record<string, { queueUrl: string; deadLetterQueueUrl: string }> = {};
+
+  /**
+   * Lets admins list, show and redrive a work queue's DLQ through the API (`symbiont dlq`): read
+   * and delete on the DLQ, send on its queue, and the key both are encrypted with — nothing more.
+   */
+  manageDeadLetters(name: string, work: { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue; readonly queueKey: kms.IKey }): void {
+    if (Object.hasOwn(this.deadLetterQueues, name)) throw new Error(`the ${name} queue's dead letters are managed twice`);
+    const fn = this.handler.function;
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:DeleteMessage'], resources: [work.deadLetterQueue.queueArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [work.queue.queueArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [work.queueKey.keyArn] }));
+    if (Object.keys(this.deadLetterQueues).length === 0) {
+      fn.addEnvironment(env.deadLetterQueues, Lazy.string({ produce: () => Stack.of(this).toJsonString(this.deadLetterQueues) }));
+    }
+    this.deadLetterQueues[name] = { queueUrl: work.queue.queueUrl, deadLetterQueueUrl: work.deadLetterQueue.queueUrl };
   }
 }

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { SymbiontConfig } from '#config/schema';
 import type { EvaluationService } from '#evaluation/service';
 import type { GithubWebhook } from '#evaluation/github-webhook';
+import type { DeadLetterService } from '#operations/dead-letters';
 import type { ReportService } from '#reports/service';
 import type { SftpUserService } from '#sftp/users';
 import type { DataAccess } from './data-access.ts';
@@ -62,6 +63,8 @@ export interface ApiDependencies {
   readonly evaluations?: EvaluationService;
   /** The GitHub webhook; absent where the API is built without it (its route then answers 503). */
   readonly githubWebhook?: GithubWebhook;
+  /** The work queues' DLQs; absent where the API is built without them (their routes then answer 503). */
+  readonly deadLetters?: DeadLetterService;
 }
 
 /** The generated OpenAPI 3.1 document (typed through the generator, whose types package is its own). */

@@ -750,3 +750,55 @@ export const uploadSlotSchema = z
   })
   .openapi('UploadSlot');
 export type UploadSlotAnswer = z.infer<typeof uploadSlotSchema>;
+
+// --- Dead-letter queues (admins: `symbiont dlq list|show|redrive`) ---------------------------
+
+export const deadLetterQueueParamsSchema = z.strictObject({
+  queue: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'expected a queue name (ingest, evaluation, commit, report)').openapi({ example: 'ingest' }),
+});
+
+export const deadLetterSummaryListSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        queue: z.string().openapi({ example: 'ingest' }),
+        messages: z.number().int().nonnegative().openapi({ description: 'Messages waiting in the DLQ (approximate, as SQS counts).' }),
+        inFlight: z.number().int().nonnegative().openapi({ description: 'Messages being shown or redriven right now.' }),
+      }),
+    ),
+  })
+  .openapi('DeadLetterQueueList');
+
+export const deadLetterShowQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(50).default(10).openapi({ description: 'Messages to show, 1 to 50.' }),
+});
+
+export const deadLetterMessageListSchema = z
+  .object({
+    queue: z.string(),
+    items: z.array(
+      z.object({
+        messageId: z.string(),
+        sentAt: z.string().optional().openapi({ description: 'When it was first sent to its queue.' }),
+        receiveCount: z.number().int().optional(),
+        about: z.string().openapi({ description: 'What it is about: the object, request, report or commit.', example: 's3://symbiont-dev-landing/api/readings/01J…/readings.csv' }),
+        body: z.unknown().openapi({ description: 'The message body: JSON when it parses, else text (cut at 4,096 characters).' }),
+        bodyTruncated: z.boolean(),
+      }),
+    ),
+  })
+  .openapi('DeadLetterMessageList');
+
+export const redriveBodySchema = z.strictObject({
+  max: z.number().int().min(1).max(100_000).optional().openapi({ description: 'Messages to move at most. Default: every message.' }),
+});
+
+export const redriveResultSchema = z
+  .object({
+    queue: z.string(),
+    moved: z.number().int().openapi({ description: 'Sent back to the queue and deleted from the DLQ.' }),
+    failed: z.number().int().openapi({ description: 'Not sent: still in the DLQ.' }),
+    notDeleted: z.number().int().openapi({ description: 'Sent, but not deleted from the DLQ: in both until the next redrive (consumers drop the duplicate).' }),
+    failures: z.array(z.object({ messageId: z.string(), reason: z.string() })),
+  })
+  .openapi('RedriveResult');

@@ -73,6 +73,8 @@ export const env = {
   stateMachineArn: 'STATE_MACHINE_ARN',
   /** Where report requests are queued (the API). */
   reportQueueUrl: 'REPORT_QUEUE_URL',
+  /** Every work queue and its DLQ, as JSON `{"<queue>": {queueUrl, deadLetterQueueUrl}}` (the API's `symbiont dlq`). */
+  deadLetterQueues: 'DEAD_LETTER_QUEUES',
   /** The Transfer Family server run-time SFTP users are added to (set only when `sftp.enabled`). */
   sftpServerId: 'SFTP_SERVER_ID',
   /** The one IAM role run-time SFTP users get; their session policy scopes it to their folder. */

@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '#api/api';
+import { queues } from '#shared/resources';
 import { logicalId, synthesize } from './helpers.ts';
 
 let template: Template;
@@ -85,5 +86,34 @@ describe('data API', () => {
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
+  });
+
+  it('lets admins manage the DLQ of every work queue, and only read, delete and send on them', () => {
+    // Act
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(template, 'AWS::Lambda::Function', 'ApiHandler')]!;
+    const value = fn.Properties.Environment.Variables.DEAD_LETTER_QUEUES as { 'Fn::Join': [string, unknown[]] };
+    const text = value['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`)).join('');
+    const wired = JSON.parse(text) as Record<string, { queueUrl: string; deadLetterQueueUrl: string }>;
+    const apiRole = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === apiRole))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const sqsActions = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('sqs:')));
+
+    // Assess: every queue of #shared/resources, each with its own DLQ.
+    expect(Object.keys(wired).sort()).toEqual(Object.keys(queues).sort());
+    for (const [name, urls] of Object.entries(wired)) {
+      expect(urls.queueUrl.toLowerCase()).toContain(name);
+      expect(urls.deadLetterQueueUrl).toContain('DeadLetterQueue');
+    }
+    const resourcesOf = (action: string) =>
+      sqsActions.filter((s) => [s.Action].flat().includes(action)).flatMap((s) => [s.Resource].flat().map((r) => JSON.stringify(r)));
+    expect(new Set(sqsActions.flatMap((s) => [s.Action].flat()))).toEqual(new Set(['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage']));
+    for (const action of ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']) {
+      expect(resourcesOf(action)).toHaveLength(4);
+      for (const resource of resourcesOf(action)) expect(resource).toContain('DeadLetterQueue');
+    }
+    expect(resourcesOf('sqs:SendMessage')).toHaveLength(4);
+    for (const resource of resourcesOf('sqs:SendMessage')) expect(resource).not.toContain('DeadLetterQueue');
   });
 });

@@ -1,7 +1,7 @@
 import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redrive } from '#ingest/redrive';
+import { redrive } from '#operations/redrive';
 import type { UploadRecord } from '#store/store';
 import { waitFor } from './local-helpers.ts';
 import { exists, type IngestRuntime, outcomeOfSlot, putLanding, readObject, startIngestRuntime, tagsOf } from './ingest-helpers.ts';

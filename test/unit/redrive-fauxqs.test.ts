@@ -1,7 +1,7 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redrive } from '#ingest/redrive';
+import { redrive } from '#operations/redrive';
 
 /**
  * The mover against the local SQS emulator (fauxqs, in process, loopback only): the same code

@@ -1,7 +1,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { redrive } from '#ingest/redrive';
+import { redrive } from '#operations/redrive';
 
 const DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/symbiont-dev-ingest-dlq';
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/symbiont-dev-ingest';
