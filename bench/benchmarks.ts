@@ -1,4 +1,5 @@
 import type { Benchmark } from './harness.ts';
+import { commitIntakeBenchmark } from './commit-intake.ts';
 import { evaluationBenchmark } from './evaluation.ts';
 import { ingestMessageBenchmark } from './ingest-message.ts';
 import { localRuntimeBenchmark } from './local-runtime.ts';
@@ -7,4 +8,4 @@ import { validationBenchmark } from './validation.ts';
 import { validationRuntimeBenchmark } from './validation-runtime.ts';
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, validationRuntimeBenchmark, sftpBenchmark, evaluationBenchmark];
+export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, validationRuntimeBenchmark, sftpBenchmark, evaluationBenchmark, commitIntakeBenchmark];

@@ -127,7 +127,7 @@ export async function measureEvaluations(count: number): Promise<EvaluationTimin
 }
 
 /** `npm start` in a child process, resolved once its banner is printed. */
-function startRuntime(configFile: string, dataDir: string): Promise<ChildProcess> {
+export function startRuntime(configFile: string, dataDir: string): Promise<ChildProcess> {
   const ports = ['api', 's3', 'dynamodb', 'sqs', 'sftp', 'stepfunctions'].flatMap((service) => [`--${service}-port`, '0']);
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'local', 'main.ts'), '--config', configFile, '--data-dir', dataDir, ...ports], {
     cwd: repoRoot,
@@ -151,7 +151,8 @@ function startRuntime(configFile: string, dataDir: string): Promise<ChildProcess
   });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
+/** Polls `probe` every 20 ms until it returns a value. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await probe();
