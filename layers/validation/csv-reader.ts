@@ -15,6 +15,7 @@ import { format } from './input.ts';
 import { displayBytes, displayText, type IssueCollector } from './issues.ts';
 import type { Phrasing } from './messages.ts';
 import type { RowChecker } from './row-checker.ts';
+import type { CompiledRow } from './row-compiler.ts';
 import { utf8 } from './values.ts';
 
 /** Anything to look at before a cell's value is checked. */
@@ -47,6 +48,8 @@ export class CsvReader implements ContentReader, CsvSink {
   private fieldColumns = new Int32Array(0);
   /** Spec columns absent from the header that read as null in every row. */
   private nullColumns: number[] = [];
+  /** The check written for this header's fields ({@link RowChecker.compileCsvRow}), once the header is read. */
+  private compiledRow: CompiledRow | undefined;
   private headerSeen = false;
   private refused = false;
   private dataRows = 0;
@@ -138,6 +141,24 @@ export class CsvReader implements ContentReader, CsvSink {
     const checker = this.checker;
     checker.beginRow(row, line);
     const { buf, starts, ends, flags } = record;
+    // A valid row goes through the check written for this header; any other, through the loop below.
+    const compiled = this.compiledRow;
+    this.currentRecord = record;
+    if (compiled !== undefined && compiled.check(buf, starts, ends, flags)) {
+      for (const column of this.nullColumns) checker.nullCell(column);
+      if (compiled.buildsKey) checker.endRowWithKey(this.describeCurrentKey);
+      else checker.endRow(this.describeCurrentKey);
+      return;
+    }
+    this.checkCells(record);
+    for (const column of this.nullColumns) checker.nullCell(column);
+    checker.endRow(this.describeCurrentKey);
+  }
+
+  /** The general path: each cell looked at, checked, and reported when wrong. */
+  private checkCells(record: CsvRecord): void {
+    const checker = this.checker;
+    const { buf, starts, ends, flags } = record;
     const fieldColumns = this.fieldColumns;
     for (let i = 0; i < record.count; i++) {
       const column = fieldColumns[i]!;
@@ -157,9 +178,6 @@ export class CsvReader implements ContentReader, CsvSink {
       if (start === end) checker.nullCell(column);
       else checker.textCell(column, cellBuf, start, end, (fieldFlags & FIELD_NON_ASCII) !== 0);
     }
-    for (const column of this.nullColumns) checker.nullCell(column);
-    this.currentRecord = record;
-    checker.endRow(this.describeCurrentKey);
   }
 
   skippedRecord(index: number): void {
@@ -341,6 +359,7 @@ export class CsvReader implements ContentReader, CsvSink {
         message: `Header row: the column "${column.name}" of ${this.phrasing.datasetName} is missing.${why}${hint}`,
       }));
     });
+    this.compiledRow = this.checker.compileCsvRow(this.fieldColumns);
   }
 
   /** A single-column header full of another separator: the file was written with the wrong delimiter. */

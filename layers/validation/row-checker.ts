@@ -5,6 +5,7 @@ import { KeyBuilder, readKeyParts } from './key-index.ts';
 import { UniqueKeys, type UniqueKeysOptions } from './key-spill.ts';
 import type { Phrasing } from './messages.ts';
 import { compilePattern, type PatternTest } from './pattern.ts';
+import { compileRow, matchIndex, type CompiledRow, type KeyParts } from './row-compiler.ts';
 import { ColumnProfiler, type ColumnProfile } from './profile.ts';
 import {
   codePointLength,
@@ -69,11 +70,11 @@ const textEncoder = new TextEncoder();
  * length, nulls), keeps each column's profile, and checks the unique key once the row is complete.
  * The format readers (CSV, JSONL) feed it; it knows nothing of how the values were written down.
  */
-export class RowChecker {
+export class RowChecker implements KeyParts {
   readonly columns: readonly PreparedColumn[];
   private readonly keyIndex: UniqueKeys | undefined;
-  private readonly keyColumns: readonly number[];
-  private readonly key = new KeyBuilder();
+  readonly keyColumns: readonly number[];
+  readonly key = new KeyBuilder();
   private readonly parsed: ParsedValue = parsedValue();
 
   // Key parts of the current row, by key position.
@@ -178,6 +179,14 @@ export class RowChecker {
     }
     this.issues.keyRow = this.row;
     const firstRow = index.add(key.bytes, key.length, this.row, this.line);
+    if (firstRow !== 0) this.duplicateIssue(firstRow, describeKey);
+  }
+
+  /** Ends a row whose compiled check wrote its key ({@link CompiledRow.buildsKey}): checks that key. */
+  endRowWithKey(describeKey: () => string): void {
+    const key = this.key;
+    this.issues.keyRow = this.row;
+    const firstRow = this.keyIndex!.add(key.bytes, key.length, this.row, this.line);
     if (firstRow !== 0) this.duplicateIssue(firstRow, describeKey);
   }
 
@@ -379,15 +388,7 @@ export class RowChecker {
       return;
     }
     prepared.profiler.addValue(enumIndex >= 0 ? prepared.enumHashes![enumIndex]! : murmur3(buf, start, end));
-    const part = prepared.keyPosition;
-    if (part >= 0) {
-      const length = end - start;
-      if (this.partBytes[part]!.length < length) this.partBytes[part] = new Uint8Array(length * 2);
-      const copy = this.partBytes[part]!;
-      for (let i = 0; i < length; i++) copy[i] = buf[start + i]!;
-      this.partLengths[part] = length;
-      this.partKinds[part] = PART_BYTES;
-    }
+    if (prepared.keyPosition >= 0) this.setBytesPart(prepared.keyPosition, buf, start, end);
   }
 
   private stringIssue(prepared: PreparedColumn, rule: 'enum' | 'pattern' | 'maxLength', buf: Uint8Array, start: number, end: number): void {
@@ -444,23 +445,40 @@ export class RowChecker {
     if (position >= 0) this.partKinds[position] = kind;
   }
 
-  private setNumberPart(position: number, value: number): void {
+  /**
+   * The check of a whole CSV row written for this spec and a file's header (field i holds column
+   * `fieldColumns[i]`, -1 for none): the fast path of valid rows, see {@link compileRow}.
+   */
+  compileCsvRow(fieldColumns: Int32Array): CompiledRow {
+    return compileRow(this.columns, fieldColumns, this, this.parsed);
+  }
+
+  // Key parts as the compiled row sets them (the general path sets them in place).
+
+  setNullPart(position: number): void {
+    this.partKinds[position] = PART_NULL;
+  }
+
+  setBytesPart(position: number, buf: Uint8Array, start: number, end: number): void {
+    const length = end - start;
+    if (this.partBytes[position]!.length < length) this.partBytes[position] = new Uint8Array(length * 2);
+    const copy = this.partBytes[position]!;
+    for (let i = 0; i < length; i++) copy[i] = buf[start + i]!;
+    this.partLengths[position] = length;
+    this.partKinds[position] = PART_BYTES;
+  }
+
+  setInstantPart(position: number, seconds: number, nanos: number): void {
+    this.partKinds[position] = PART_INSTANT;
+    this.partNumbers[position] = seconds;
+    this.partNanos[position] = nanos;
+  }
+
+  setNumberPart(position: number, value: number): void {
     if (position < 0) return;
     this.partKinds[position] = PART_NUMBER;
     this.partNumbers[position] = value;
   }
-}
-
-/** The index of the candidate equal to `buf[start, end)`, or -1. */
-function matchIndex(candidates: readonly Uint8Array[], buf: Uint8Array, start: number, end: number): number {
-  const length = end - start;
-  outer: for (let c = 0; c < candidates.length; c++) {
-    const candidate = candidates[c]!;
-    if (candidate.length !== length) continue;
-    for (let i = 0; i < length; i++) if (candidate[i] !== buf[start + i]) continue outer;
-    return c;
-  }
-  return -1;
 }
 
 /** An instant as ISO 8601 in UTC, with the fraction it has (up to nanoseconds). */
