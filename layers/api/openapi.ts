@@ -42,7 +42,10 @@ export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument 
       title: 'Symbiont API',
       version: API_VERSION,
       description: 'Validated, versioned datasets and their uploads. Errors are `{"error": {"code", "message", "details"}}`.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
+    // Relative: the document is served by the API it describes (`npm start`'s, or the stack's `Url` output).
+    servers: [{ url: '/', description: 'The API serving this document' }],
   });
 }
 

@@ -27,7 +27,8 @@ export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 25;
 
 // Crockford base32, 26 characters: what `ulid` mints. Checked here so a typo is a 400, not a lookup.
-const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
+// Both cases spelled out rather than an `i` flag, which a JSON Schema `pattern` cannot carry.
+const ULID = /^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$/;
 
 const datasetName = z
   .string()
