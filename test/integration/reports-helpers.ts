@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe } from 'vitest';
@@ -45,9 +45,11 @@ export async function openOffline(htmlFile: string, scratch: string): Promise<{ 
   return JSON.parse(title.replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as { images: number; broken: number; resources: string[] };
 }
 
-/** A screenshot of a page opened with no network. */
-export async function screenshotOffline(htmlFile: string, png: string, size = '1100,1600'): Promise<void> {
+/** A screenshot of a page opened with no network; `hideCode` ticks the page's own "Hide code" toggle first. */
+export async function screenshotOffline(htmlFile: string, png: string, options: { size?: string; hideCode?: boolean } = {}): Promise<void> {
+  const size = options.size ?? '1100,2600';
   const copy = join(png, '..', 'page.html');
-  copyFileSync(htmlFile, copy);
+  const html = readFileSync(htmlFile, 'utf8');
+  writeFileSync(copy, options.hideCode ? html.replace('class="toggle">', 'class="toggle" checked>') : html);
   await run('unshare', ['-n', 'chromium', ...chromiumFlags, `--window-size=${size}`, `--screenshot=${png}`, `file://${copy}`], { timeout: 120_000 });
 }
