@@ -47,7 +47,7 @@ describe('redocly lint', () => {
   }, 60_000);
 
   it('fails a document with two operations of the same id', async () => {
-    const document = structuredClone(buildOpenApiDocument(apiRoutes)) as { paths: Record<string, Record<string, { operationId?: string }>> };
+    const document = structuredClone(buildOpenApiDocument(apiRoutes)) as unknown as { paths: Record<string, Record<string, { operationId?: string }>> };
     document.paths['/docs']!.get!.operationId = 'getHealth';
 
     const report = await lint(document, 'broken.json');
