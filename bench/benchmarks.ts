@@ -6,6 +6,7 @@ import { localRuntimeBenchmark } from './local-runtime.ts';
 import { sftpBenchmark } from './sftp.ts';
 import { validationBenchmark } from './validation.ts';
 import { validationRuntimeBenchmark } from './validation-runtime.ts';
+import { reportsBenchmark } from './reports.ts';
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, validationRuntimeBenchmark, sftpBenchmark, evaluationBenchmark, commitIntakeBenchmark];
+export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, validationRuntimeBenchmark, sftpBenchmark, evaluationBenchmark, commitIntakeBenchmark, reportsBenchmark];
