@@ -11,6 +11,8 @@ export interface CliIo {
   readonly cwd: string;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /** stderr is a terminal: progress bars are drawn there. @default false */
+  readonly stderrIsTTY?: boolean;
 }
 
 /** What one command's action works with: the client for the global options, and output. */

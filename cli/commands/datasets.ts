@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
   datasetListSchema,
@@ -5,11 +7,14 @@ import {
   datasetVersionPageSchema,
   datasetVersionSchema,
   MAX_PAGE_SIZE,
+  MAX_URL_SECONDS,
+  versionDownloadSchema,
   type Dataset,
   type DatasetSummary,
   type DatasetVersion,
 } from '#api/schemas';
-import type { CommandModule, Session } from '../context.ts';
+import type { CliIo, CommandModule, Session } from '../context.ts';
+import { downloadToFile, progressBar } from '../transfer.ts';
 import { fetchPages } from '../client.ts';
 import { formatBytes, formatFields, formatTable, formatTime, type Column } from '../output.ts';
 
@@ -44,8 +49,54 @@ export const datasetsCommands: CommandModule = {
       .argument('<name>', 'dataset name')
       .argument('<version>', 'a version number, or "latest"', versionSelector)
       .action(async (name: string, version: string, _options: unknown, command: Command) => showVersion(context.open(command), name, version));
+
+    datasets
+      .command('download')
+      .description('Download a published version (the latest by default), checking its sha256; the file appears only once it is whole and checked.')
+      .argument('<name>', 'dataset name')
+      .argument('[version]', 'a version number, or "latest"', versionSelector, 'latest')
+      .option('-o, --output <path>', 'file (or existing directory) to save to; default: <dataset>-v<n>-<file> here')
+      .option('--url-only', 'print the presigned URL (for curl, pandas, a browser) instead of downloading')
+      .option('--expires-in <seconds>', `how long the URL stays valid, 1 to ${MAX_URL_SECONDS} (default 900)`, wholeNumber)
+      .action(async (name: string, version: string, options: DownloadOptions, command: Command) => download(context.open(command), context.io, name, version, options));
   },
 };
+
+interface DownloadOptions {
+  readonly output?: string;
+  readonly urlOnly?: boolean;
+  readonly expiresIn?: number;
+}
+
+async function download(session: Session, io: CliIo, name: string, version: string, options: DownloadOptions): Promise<void> {
+  const path = `/datasets/${encodeURIComponent(name)}/versions/${version}/download`;
+  const found = await session.client.get(path, { expiresIn: options.expiresIn }, versionDownloadSchema);
+  if (options.urlOnly) {
+    if (session.json) session.printJson(found);
+    else session.print(`${found.url}\n`);
+    return;
+  }
+  const target = outputPath(io.cwd, options.output, found.fileName);
+  const progress = progressBar(io.stderr, io.stderrIsTTY === true, `${found.fileName}`, found.bytes);
+  const saved = await downloadToFile({ url: found.url, path: target, sha256: found.sha256, progress, ...(io.fetch ? { fetch: io.fetch } : {}) });
+  if (session.json) {
+    session.printJson({ dataset: found.dataset, version: found.version, path: target, bytes: saved.bytes, sha256: saved.sha256 });
+    return;
+  }
+  session.print(`Saved ${found.dataset} v${found.version} to ${target} (${formatBytes(saved.bytes)}, sha256 ${saved.sha256} checked).\n`);
+}
+
+/** `-o` as given (a directory gets the download's own name), else the download's name here. */
+function outputPath(cwd: string, output: string | undefined, fileName: string): string {
+  if (output === undefined) return resolve(cwd, fileName);
+  const path = resolve(cwd, output);
+  try {
+    if (statSync(path).isDirectory()) return resolve(path, fileName);
+  } catch {
+    // Not there yet: a file name.
+  }
+  return path;
+}
 
 interface VersionsOptions {
   readonly limit?: number;

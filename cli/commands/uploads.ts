@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { MAX_PAGE_SIZE, uploadPageSchema, uploadSchema, uploadStatuses, type ReportExample, type UploadListItem, type UploadReport } from '#api/schemas';
+import { MAX_PAGE_SIZE, uploadPageSchema, uploadSchema, uploadSources, uploadStatuses, type ReportExample, type UploadListItem, type UploadReport } from '#api/schemas';
 import type { CommandModule, Session } from '../context.ts';
 import { fetchPages } from '../client.ts';
 import { formatBytes, formatFields, formatTable, formatTime, type Column } from '../output.ts';
@@ -15,6 +15,8 @@ export const uploadsCommands: CommandModule = {
       .option('--dataset <name>', 'only uploads to this dataset')
       .addOption(new Option('--status <status>', 'only uploads in this status').choices(uploadStatuses))
       .option('--sender <name>', 'only uploads sent by this SFTP user or API caller')
+      .addOption(new Option('--source <source>', 'only uploads that came this way').choices(uploadSources))
+      .option('--slot <slotId>', 'only uploads made through this upload slot (symbiont upload prints it)')
       .option('--limit <n>', `uploads per page, 1 to ${MAX_PAGE_SIZE}`, wholeNumber)
       .option('--cursor <cursor>', 'continue from the cursor a previous page printed')
       .option('--all', 'follow the cursors and list every page')
@@ -32,6 +34,8 @@ interface ListOptions {
   readonly dataset?: string;
   readonly status?: string;
   readonly sender?: string;
+  readonly source?: string;
+  readonly slot?: string;
   readonly limit?: number;
   readonly cursor?: string;
   readonly all?: boolean;
@@ -48,7 +52,7 @@ const columns: readonly Column<UploadListItem>[] = [
 ];
 
 async function listUploads(session: Session, options: ListOptions): Promise<void> {
-  const query = { dataset: options.dataset, status: options.status, sender: options.sender, limit: options.limit };
+  const query = { dataset: options.dataset, status: options.status, sender: options.sender, source: options.source, slot: options.slot, limit: options.limit };
   const { items, cursor } = await fetchPages(session.client, '/uploads', query, uploadPageSchema, options);
 
   if (session.json) {

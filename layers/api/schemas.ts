@@ -19,7 +19,7 @@ export const appRoles = ['admin', 'scientist', 'uploader'] as const;
 export type AppRole = (typeof appRoles)[number];
 
 /** Upload life cycle (DESIGN.md "Vocabulary"), as the store defines it. */
-export { uploadStatuses, type UploadStatus } from '#store/uploads';
+export { uploadSources, uploadStatuses, type UploadSource, type UploadStatus } from '#store/uploads';
 
 /** Largest page a listing hands out; a bigger `limit` is a 400, not silently clamped. */
 export const MAX_PAGE_SIZE = 100;
