@@ -55,6 +55,11 @@ export interface StartLocalOptions {
   readonly onBatch?: (outcome: BatchOutcome) => void;
   /** Called when a Step Functions execution ends. */
   readonly onExecutionEnd?: (execution: ExecutionRecord) => void;
+  /**
+   * Where the handlers reach S3 and DynamoDB instead of the emulators' own URLs (given): the
+   * fault-injection tests put a proxy in between that fails calls on purpose. @default the emulators
+   */
+  readonly interpose?: (service: 's3' | 'dynamodb', url: string) => Promise<string>;
 }
 
 /** A running local runtime. */
@@ -209,8 +214,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       [envNames.commitQueueUrl]: commitQueue.url,
       [envNames.stateMachineArn]: stateMachineArn,
       [envNames.deadLetterQueues]: JSON.stringify(Object.fromEntries(queues.map((q) => [q.name, { queueUrl: q.url, deadLetterQueueUrl: q.deadLetterUrl }]))),
-      [endpointEnv.s3]: s3.url,
-      [endpointEnv.dynamodb]: dynamodb.url,
+      [endpointEnv.s3]: options.interpose ? await options.interpose('s3', s3.url) : s3.url,
+      [endpointEnv.dynamodb]: options.interpose ? await options.interpose('dynamodb', dynamodb.url) : dynamodb.url,
       [endpointEnv.sqs]: sqs.url,
       [endpointEnv.sfn]: stepFunctionsListener.url,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -344,7 +349,19 @@ async function loadApi(config: SymbiontConfig, tokens: TokenMap): Promise<HttpAp
   const githubWebhook = createGithubWebhookFromEnv(config);
   // Presigned URLs point at the local S3 (AWS_ENDPOINT_URL_S3), so curl and pandas can use them.
   const { createDataAccessFromEnv } = await import('#api/data-access');
-  const api = createApi({ store, config, authenticator: bearerTokenAuthenticator(tokens), data: createDataAccessFromEnv(store), reports: createReportServiceFromEnv(config), evaluations: createEvaluationServiceFromEnv(config), sftpUsers, githubWebhook });
+  // Every work queue's DLQ (DEAD_LETTER_QUEUES), as in AWS: `symbiont dlq`.
+  const { createDeadLetterServiceFromEnv } = await import('#operations/dead-letters');
+  const api = createApi({
+    store,
+    config,
+    authenticator: bearerTokenAuthenticator(tokens),
+    data: createDataAccessFromEnv(store),
+    reports: createReportServiceFromEnv(config),
+    evaluations: createEvaluationServiceFromEnv(config),
+    sftpUsers,
+    githubWebhook,
+    deadLetters: createDeadLetterServiceFromEnv(),
+  });
   return (event) => api.handle(event);
 }
 

@@ -35,6 +35,8 @@ export interface IngestRuntimeOptions {
   /** A config to boot with instead of the example one (written to a file in the data directory's parent). */
   readonly config?: unknown;
   readonly queueOverrides?: StartLocalOptions['queueOverrides'];
+  /** Where the handlers reach S3 and DynamoDB (a fault proxy). */
+  readonly interpose?: StartLocalOptions['interpose'];
 }
 
 /** Boots a runtime with the real handlers on free ports and a fresh data directory. */
@@ -54,6 +56,7 @@ export async function startIngestRuntime(options: IngestRuntimeOptions): Promise
     dataDir: join(dir.path, 'data'),
     ports,
     queueOverrides: options.queueOverrides,
+    ...(options.interpose ? { interpose: options.interpose } : {}),
     onBatch: (outcome) => batches.push(outcome),
   });
   const { endpoints } = runtime;
