@@ -1,5 +1,6 @@
 import type { Benchmark } from './harness.ts';
 import { commitIntakeBenchmark } from './commit-intake.ts';
+import { dataApiBenchmark } from './data-api.ts';
 import { evaluationBenchmark } from './evaluation.ts';
 import { ingestMessageBenchmark } from './ingest-message.ts';
 import { localRuntimeBenchmark } from './local-runtime.ts';
@@ -9,4 +10,4 @@ import { validationRuntimeBenchmark } from './validation-runtime.ts';
 import { reportsBenchmark } from './reports.ts';
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, validationRuntimeBenchmark, sftpBenchmark, evaluationBenchmark, commitIntakeBenchmark, reportsBenchmark];
+export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, validationRuntimeBenchmark, sftpBenchmark, evaluationBenchmark, commitIntakeBenchmark, reportsBenchmark, dataApiBenchmark];
