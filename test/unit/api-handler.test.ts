@@ -33,6 +33,7 @@ beforeAll(async () => {
   vi.stubEnv('DATA_BUCKET', 'symbiont-dev-data');
   vi.stubEnv('LANDING_BUCKET', 'symbiont-dev-landing');
   vi.stubEnv('EVALUATION_QUEUE_URL', 'https://sqs.eu-west-1.amazonaws.com/123456789012/symbiont-dev-evaluation');
+  vi.stubEnv('REPORT_QUEUE_URL', 'https://sqs.eu-west-1.amazonaws.com/123456789012/symbiont-dev-report');
   vi.stubEnv('COMMIT_QUEUE_URL', 'https://sqs.eu-west-1.amazonaws.com/123456789012/symbiont-dev-commit');
   vi.stubEnv('AWS_REGION', 'eu-west-1');
   vi.stubEnv('SYMBIONT_CONFIG', fileURLToPath(new URL('../../symbiont.config.json', import.meta.url)));
