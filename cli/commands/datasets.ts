@@ -25,8 +25,10 @@ export const datasetsCommands: CommandModule = {
 
     datasets
       .command('list')
-      .description('List the datasets with their format, spec revision and newest version.')
-      .action(async (_options: unknown, command: Command) => listDatasets(context.open(command)));
+      .description('List the datasets with their format, spec revision and newest version (every page unless --limit or --cursor).')
+      .option('--limit <n>', `datasets per page, 1 to ${MAX_PAGE_SIZE}`, wholeNumber)
+      .option('--cursor <cursor>', 'continue from the cursor a previous page printed')
+      .action(async (options: { limit?: number; cursor?: string }, command: Command) => listDatasets(context.open(command), options));
 
     datasets
       .command('show')
@@ -125,13 +127,16 @@ const versionColumns: readonly Column<DatasetVersion>[] = [
   { header: 'CREATED', value: (v) => formatTime(v.createdAt) },
 ];
 
-async function listDatasets(session: Session): Promise<void> {
-  const list = await session.client.get('/datasets', {}, datasetListSchema);
+async function listDatasets(session: Session, options: { limit?: number; cursor?: string }): Promise<void> {
+  // Datasets are few: a plain `list` shows them all; --limit or --cursor asks for one page.
+  const all = options.limit === undefined && options.cursor === undefined;
+  const list = await fetchPages(session.client, '/datasets', { limit: options.limit }, datasetListSchema, { cursor: options.cursor, all });
   if (session.json) {
     session.printJson(list);
     return;
   }
   session.print(list.items.length === 0 ? 'No datasets.\n' : formatTable(datasetColumns, list.items));
+  if (list.cursor) session.note(`More datasets: add --cursor ${list.cursor}.`);
 }
 
 async function showDataset(session: Session, name: string): Promise<void> {

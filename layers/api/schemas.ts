@@ -292,8 +292,19 @@ export const datasetSummarySchema = z
   .openapi('DatasetSummary');
 export type DatasetSummary = z.infer<typeof datasetSummarySchema>;
 
-/** `GET /datasets`. */
-export const datasetListSchema = z.object({ items: z.array(datasetSummarySchema) }).openapi('DatasetList');
+/** `GET /datasets`: one page of datasets, by name. */
+export const datasetListSchema = z
+  .object({
+    items: z.array(datasetSummarySchema),
+    cursor: z.string().optional().openapi({ description: 'Pass as `cursor` to get the next page; absent on the last page.' }),
+  })
+  .openapi('DatasetList');
+
+/** `GET /datasets` query: paging as every listing does it. */
+export const listDatasetsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).openapi({ description: `Page size, 1 to ${MAX_PAGE_SIZE}.` }),
+  cursor: z.string().min(1).max(2048).optional().openapi({ description: 'The `cursor` of the previous page.' }),
+});
 export type DatasetList = z.infer<typeof datasetListSchema>;
 
 /** `GET /datasets/{name}`: the spec, its revision and the newest version. */

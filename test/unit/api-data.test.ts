@@ -201,3 +201,24 @@ describe('GET /uploads?source=', () => {
     expect(store.queries.at(-1)).toMatchObject({ source: 'sftp' });
   });
 });
+
+describe('GET /datasets pages', () => {
+  it('hands out a page of datasets and a cursor that continues after it', async () => {
+    const { api } = apiWith();
+
+    const first = json(await api.handle(request('GET', '/datasets?limit=1', bearer('admin'))));
+    const second = json(await api.handle(request('GET', `/datasets?limit=1&cursor=${first.cursor}`, bearer('admin'))));
+
+    expect(first.items.map((d: { name: string }) => d.name)).toEqual(['readings']);
+    expect(second.items.map((d: { name: string }) => d.name)).toEqual(['sites']);
+    expect(second.cursor).toBeUndefined();
+  });
+
+  it('refuses a cursor it did not hand out', async () => {
+    const { api } = apiWith();
+
+    const result = await api.handle(request('GET', '/datasets?cursor=%2F%2F%2F', bearer('admin')));
+
+    expect(result.statusCode).toBe(400);
+  });
+});

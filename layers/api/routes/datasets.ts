@@ -1,5 +1,5 @@
 import type { DatasetSpec, SymbiontConfig } from '#config/schema';
-import { ForbiddenError } from '#shared/errors';
+import { BadRequestError, ForbiddenError } from '#shared/errors';
 import { specRevision } from '#validation/spec';
 import { CapabilityUnavailableError, DatasetNotFoundError, VersionNotFoundError } from '../errors.ts';
 import { defineRoute, type Caller, type Route } from '../route.ts';
@@ -11,6 +11,7 @@ import {
   datasetVersionParamsSchema,
   datasetVersionSchema,
   downloadQuerySchema,
+  listDatasetsQuerySchema,
   listVersionsQuerySchema,
   versionDownloadSchema,
 } from '../schemas.ts';
@@ -33,11 +34,17 @@ export const datasetRoutes: readonly Route[] = [
     description: 'An uploader sees only the datasets it is bound to.',
     tags: ['datasets'],
     access: readers,
-    response: { description: 'Every dataset the caller may read, by name.', schema: datasetListSchema },
-    handle: async (_input, { caller, deps }) => {
-      const names = Object.keys(deps.config.datasets)
+    request: { query: listDatasetsQuerySchema },
+    response: { description: 'One page of the datasets the caller may read, by name.', schema: datasetListSchema },
+    handle: async ({ query }, { caller, deps }) => {
+      const readable = Object.keys(deps.config.datasets)
         .filter((name) => mayRead(caller, name))
         .sort();
+      // The cursor is the last name handed out: the next page starts after it.
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      const rest = after === undefined ? readable : readable.filter((name) => name > after);
+      const names = rest.slice(0, query.limit);
+      const cursor = rest.length > names.length ? Buffer.from(names.at(-1)!, 'utf8').toString('base64url') : undefined;
       const heads = await Promise.all(names.map((name) => deps.store.getDatasetHead(name)));
       return {
         items: names.map((name, i) => {
@@ -45,6 +52,7 @@ export const datasetRoutes: readonly Route[] = [
           const latest = heads[i]?.latest;
           return { name, description: spec.description, format: spec.format, revision: specRevision(spec), ...(latest ? { latestVersion: latest } : {}) };
         }),
+        ...(cursor ? { cursor } : {}),
       };
     },
   }),
@@ -161,6 +169,12 @@ async function findVersion(store: VersionReader, dataset: string, selector: stri
 /** A version as the API shows it: the store shows only published ones, which have a `createdAt`. */
 function shown(version: VersionRecord): VersionRecord & { createdAt: string } {
   return { ...version, createdAt: version.createdAt ?? version.reservedAt };
+}
+
+function decodeCursor(cursor: string): string {
+  const name = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new BadRequestError(`cursor ${cursor} was not handed out by this listing`, { cursor });
+  return name;
 }
 
 function mayRead(caller: Caller, dataset: string): boolean {
