@@ -103,6 +103,8 @@ export async function renderReport(message: ReportMessage, deps: RenderReportDep
       durationMs: finished.getTime() - started.getTime(),
       ...(failure ? { error: { name: failure.name, message: failure.message, ...(failure.cell === undefined ? {} : { cell: failure.cell + 1 }) } } : {}),
     },
+    // An earlier attempt's error does not outlive a render that succeeded.
+    ...(failure ? {} : { remove: ['error'] as const }),
     where: { status: 'rendering' },
   });
   logger.info('report rendered', { reportId: report.reportId, status: failure ? 'failed' : 'succeeded', durationMs: finished.getTime() - started.getTime() });

@@ -126,11 +126,12 @@ export async function getReport(table: Table, reportId: string): Promise<ReportR
 export async function updateReport(
   table: Table,
   reportId: string,
-  change: { set: Partial<Omit<ReportRecord, 'reportId'>>; add?: { attempts?: number }; where?: Condition },
+  change: { set: Partial<Omit<ReportRecord, 'reportId'>>; add?: { attempts?: number }; remove?: readonly (keyof ReportRecord)[]; where?: Condition },
 ): Promise<ReportRecord | undefined> {
   const updated = await table.update(reportKey(reportId), {
     set: { ...change.set, updatedAt: change.set.updatedAt ?? new Date().toISOString() },
     add: change.add,
+    remove: change.remove,
     where: change.where,
   });
   return updated instanceof ConditionFailed ? undefined : parse(reportRecordSchema, updated, `report ${reportId}`);

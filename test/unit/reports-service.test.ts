@@ -189,6 +189,21 @@ describe('POST /reports', () => {
   });
 });
 
+describe('GET /reports', () => {
+  it('lists reports newest first, narrowed by template', async () => {
+    // Prepare
+    await put('listed', papermillTemplate());
+    const first = json(await post({ template: 'listed' })).reports[0];
+    const second = json(await post({ template: 'listed', parameters: { alpha: 1 } })).reports[0];
+
+    // Act
+    const page = json(await api.handle(request('GET', '/reports?template=listed', bearer('admin'))));
+
+    // Assess
+    expect(page.items.map((r: { reportId: string }) => r.reportId)).toEqual([second.reportId, first.reportId]);
+  });
+});
+
 describe('renderReport', () => {
   const deps = (executor: NotebookExecutor) => ({ table, bucket, executor, config, compare: () => Promise.reject(new Error('no evaluation here')) });
 
