@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -62,6 +62,8 @@ beforeEach(() => {
   ddb.reset();
   s3.reset();
   ddb.on(PutCommand).resolves({});
+  // Nothing is recorded before: no upload slot for the api/ keys of the events.
+  ddb.on(GetCommand).resolves({});
   // A status update answers with the upload as written, in its new status.
   ddb.on(UpdateCommand).callsFake((input: UpdateCommandInput) => ({ Attributes: { ...writtenUpload(), status: statusSetBy(input) } }));
   // An empty file: validation's verdict is quick and needs no versions (it is quarantined).
