@@ -94,6 +94,8 @@ describe('continuous evaluation, locally', () => {
     const config = JSON.parse(readFileSync(exampleConfig, 'utf8'));
     config.repositories.features.path = 'repos/features';
     config.repositories.model.path = 'repos/model';
+    // Templates are the reports' business; their notebook paths are relative to the example config's folder.
+    config.templates = {};
     const configFile = join(dir.path, 'symbiont.config.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));
     runtime = await startLocal({ configFile, dataDir: join(dir.path, '.symbiont'), ports: freePorts });
