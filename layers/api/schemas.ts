@@ -399,23 +399,46 @@ export const requestEvaluationBodySchema = z
       .max(100)
       .optional()
       .openapi({ description: 'Commit sets to evaluate; a repository left out is taken at its default-branch head. Default: the heads.' }),
+    commits: z
+      .strictObject({
+        repository: plainName,
+        from: shaOrPrefix.optional().openapi({ description: 'The oldest default-branch commit of the range (it must have been the head once).' }),
+        to: shaOrPrefix.optional().openapi({ description: 'The newest; the head when absent.' }),
+        last: z.number().int().min(1).max(1000).optional().openapi({ description: 'The last n default-branch commits instead of from/to.' }),
+      })
+      .optional()
+      .openapi({
+        description: 'A backfill over a range of one repository’s default-branch commits, in the order its head moved; each is a commit set with the other repositories at their heads.',
+        example: { repository: 'model', last: 20 },
+      }),
     datasetVersions: z
-      .array(z.strictObject({ dataset: z.string().min(1), version: z.number().int().positive().optional() }))
+      .array(
+        z.union([
+          z.strictObject({ dataset: z.string().min(1), version: z.number().int().positive().optional() }),
+          z.strictObject({ dataset: z.string().min(1), from: z.number().int().positive(), to: z.number().int().positive().optional() }),
+        ]),
+      )
       .max(100)
       .optional()
-      .openapi({ description: 'Dataset versions; without a version, the latest. Default: the latest version of each of the pipeline’s datasets.' }),
+      .openapi({ description: 'Dataset versions; without a version, the latest; `from`..`to` every version between (to: the latest). Default: the latest version of each of the pipeline’s datasets.' }),
     parameters: z
-      .record(z.string(), z.array(scalar).min(1).max(1000))
+      .record(
+        z.string(),
+        z.union([
+          z.array(scalar).min(1).max(1000),
+          z.strictObject({ from: z.number(), to: z.number(), step: z.number().positive().optional() }).openapi({ description: 'from, from + step, … up to to (step 1 when absent).' }),
+        ]),
+      )
       .optional()
-      .openapi({ description: 'Values that replace the pipeline’s grid for these parameters.', example: { window: [3] } }),
-    repeats: z.number().int().min(1).max(20).optional(),
+      .openapi({ description: 'Values that replace the pipeline’s grid for these parameters: a list or a range. Several points make a sweep.', example: { window: [3, 7], alpha: { from: 0.1, to: 0.5, step: 0.1 } } }),
+    repeats: z.number().int().min(1).max(20).optional().openapi({ description: 'Runs of each point; scores carry their mean and spread, and the verdict allows for the noise.' }),
     reason: z.enum(['manual', 'commit', 'data', 'backfill', 'sweep']).optional(),
     rerun: z.boolean().optional().openapi({ description: 'Run again what was asked before (admins). Without it, asking again answers the earlier request.' }),
   })
   .openapi('RequestEvaluation');
 export type RequestEvaluationBody = z.infer<typeof requestEvaluationBodySchema>;
 
-const requestStatusValues = ['queued', 'running', 'finished', 'failed'] as const;
+const requestStatusValues = ['queued', 'running', 'finished', 'failed', 'cancelled'] as const;
 
 /** An evaluation request and its progress. */
 export const evaluationRequestSchema = z
@@ -441,6 +464,30 @@ export const evaluationRequestSchema = z
     status: z.enum(requestStatusValues),
     report: z.object({ status: z.literal('wanted'), template: z.string().optional(), evaluationIds: z.array(z.string()), at: z.string() }).optional(),
     error: z.string().optional(),
+    cancelledBy: z.string().optional(),
+    cancelledAt: z.string().optional(),
+    rerunOf: z.string().optional().openapi({ description: 'For a rerun of one evaluation: the evaluation run again (it stays).' }),
+    summary: z
+      .record(
+        z.string(),
+        z.object({
+          goal: z.enum(['max', 'min']),
+          best: z.array(
+            z.object({
+              evaluationId: z.string(),
+              commitSet: commitSetShape,
+              dataset: z.string(),
+              version: z.number().int(),
+              parameters: z.record(z.string(), scalar),
+              mean: z.number(),
+              spread: z.number().optional(),
+              n: z.number().int(),
+            }),
+          ),
+        }),
+      )
+      .optional()
+      .openapi({ description: 'Per metric, the best succeeded points so far (by the metric’s goal), with their parameters and scores.' }),
     createdBy: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -468,6 +515,7 @@ export const metricComparisonSchema = z
     delta: z.number().optional().openapi({ description: 'head − base.' }),
     relativeDelta: z.number().optional().openapi({ description: 'delta / |base|.' }),
     allowed: z.number().optional().openapi({ description: 'The change the tolerance allows: absolute + relative × |base|.' }),
+    noise: z.number().optional().openapi({ description: 'k × the combined standard error of both means (k = 2): a change within it is not a regression.' }),
     verdict: z.enum(verdictValues),
   })
   .openapi('MetricComparison');
@@ -492,7 +540,10 @@ export const evaluationSchema = z
     repeats: z.number().int(),
     status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
     baselineEvaluationId: z.string().optional(),
-    scores: z.record(z.string(), z.object({ mean: z.number(), spread: z.number().optional(), values: z.array(z.number()) })).optional(),
+    scores: z
+      .record(z.string(), z.object({ mean: z.number(), spread: z.number().optional(), n: z.number().int().optional(), values: z.array(z.number()) }))
+      .optional()
+      .openapi({ description: 'Per metric: the mean of the repeats, their sample standard deviation (spread) and their number (n).' }),
     comparison: z.record(z.string(), metricComparisonSchema).optional(),
     verdict: z.enum(verdictValues).optional(),
     regressed: z.boolean().optional(),

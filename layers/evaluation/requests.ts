@@ -2,7 +2,7 @@ import { ulid } from 'ulid';
 import type { PipelineSpec, SymbiontConfig } from '#config/schema';
 import { ForbiddenError } from '#shared/errors';
 import { logger } from '#shared/observability';
-import { commitShaSchema, findCommits, getRepositoryHead, moveRepositoryHead, recordCommit, type CommitRecord, type CommitSource, type RepositoryHead } from '#store/commits';
+import { commitShaSchema, findCommits, getRepositoryHead, listHeadHistory, moveRepositoryHead, recordCommit, type CommitRecord, type CommitSource, type HeadStep, type RepositoryHead } from '#store/commits';
 import {
   claimRequestHash,
   countRerun,
@@ -44,19 +44,46 @@ export interface RequestEvaluationInput {
   readonly pipeline: string;
   /** Commit sets to evaluate; a repository left out is taken at its default-branch head; a sha may be short (7+ digits) when recorded. @default the heads */
   readonly commitSets?: readonly Readonly<Record<string, string>>[];
-  /** Dataset versions; a version left out is the latest. @default the latest version of each of the pipeline's datasets */
-  readonly datasetVersions?: readonly { readonly dataset: string; readonly version?: number }[];
-  /** Parameter values that replace the pipeline's grid, per parameter. @default the pipeline's grid */
-  readonly parameters?: Readonly<Record<string, readonly (string | number | boolean)[]>>;
+  /**
+   * A range of one repository's default-branch commits, in the order its head moved: `from`..`to`
+   * (inclusive; `to` defaults to the head) or the `last` n. Each commit becomes a commit set (the
+   * pipeline's other repositories at their heads), added to `commitSets`.
+   */
+  readonly commits?: CommitRange;
+  /** Dataset versions; a version left out is the latest; `from`..`to` is every version between (`to`: the latest). @default the latest version of each of the pipeline's datasets */
+  readonly datasetVersions?: readonly DatasetVersionChoice[];
+  /** Parameter values that replace the pipeline's grid, per parameter: a list, or a range `{from, to, step}`. @default the pipeline's grid */
+  readonly parameters?: Readonly<Record<string, ParameterValues>>;
   /** @default the pipeline's */
   readonly repeats?: number;
-  /** @default `manual`, or `rerun` for a rerun */
+  /** @default `rerun` for a rerun, `backfill` with a commit or version range, `sweep` with a grid of several points given, else `manual` */
   readonly reason?: Exclude<EvaluationReason, 'rerun'>;
+  /** The evaluation a rerun runs again (its request records it). */
+  readonly rerunOf?: string;
   /** Run again what was asked before (admins only); otherwise asking again finds the earlier request. */
   readonly rerun?: boolean;
   /** What made the request: the commit pushed (reason `commit`) or the dataset version published (reason `data`). */
   readonly trigger?: EvaluationTrigger;
 }
+
+/** A range of default-branch commits of one repository. */
+export interface CommitRange {
+  readonly repository: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly last?: number;
+}
+
+/** One dataset version, the latest (no version), or a range of versions. */
+export type DatasetVersionChoice =
+  | { readonly dataset: string; readonly version?: number }
+  | { readonly dataset: string; readonly from: number; readonly to?: number };
+
+/** A parameter's values: listed, or a numeric range (`to` included when the steps reach it). */
+export type ParameterValues = readonly (string | number | boolean)[] | { readonly from: number; readonly to: number; readonly step?: number };
+
+/** Values one parameter range may expand to. */
+export const MAX_RANGE_VALUES = 1000;
 
 /** The commit or dataset version that made a request. */
 export type EvaluationTrigger = { readonly repository: string; readonly sha: string } | { readonly dataset: string; readonly version: number };
@@ -97,9 +124,11 @@ export async function requestEvaluation(input: RequestEvaluationInput, requester
   const baselineCommitSet = repositories.every((r) => heads.get(r)) ? Object.fromEntries(repositories.map((r) => [r, heads.get(r)!.sha])) : undefined;
   const baselineOrder = baselineCommitSet ? repositories.reduce((sum, r) => sum + heads.get(r)!.seq, 0) : undefined;
 
-  const commitSets = await Promise.all((input.commitSets?.length ? input.commitSets : [{}]).map((given, i) => resolveCommitSet(given, i, repositories, heads, deps.table)));
+  const ranged = input.commits ? await commitRange(input.commits, repositories, deps.table) : [];
+  const given = [...(input.commitSets ?? []), ...ranged.map((sha) => ({ [input.commits!.repository]: sha }))];
+  const commitSets = await Promise.all((given.length ? given : [{}]).map((set, i) => resolveCommitSet(set, i, repositories, heads, deps.table)));
   const datasetVersions = await resolveDatasetVersions(input, pipeline, deps.table);
-  const parameterPoints = gridPoints(pipeline, input.parameters);
+  const parameterPoints = gridPoints(pipeline, expandParameters(input.parameters));
   const repeats = input.repeats ?? pipeline.repeats;
   const points = commitSets.length * datasetVersions.length * parameterPoints.length;
   if (points > MAX_POINTS_PER_REQUEST) {
@@ -142,7 +171,8 @@ export async function requestEvaluation(input: RequestEvaluationInput, requester
   const request: RequestRecord = {
     ...draft,
     pipeline: input.pipeline,
-    reason: input.rerun ? 'rerun' : (input.reason ?? 'manual'),
+    reason: input.rerun ? 'rerun' : (input.reason ?? defaultReason(input, parameterPoints.length)),
+    ...(input.rerunOf ? { rerunOf: input.rerunOf } : {}),
     ...(input.trigger ? { trigger: { ...input.trigger } } : {}),
     hash,
     rerun,
@@ -228,13 +258,98 @@ async function resolveSha(table: Table, repository: string, sha: string): Promis
   );
 }
 
+/** Why a request is made when it does not say: a backfill over ranges, a sweep over a grid given, else manual. */
+function defaultReason(input: RequestEvaluationInput, parameterPoints: number): Exclude<EvaluationReason, 'rerun'> {
+  if (input.commits || (input.commitSets?.length ?? 0) > 1 || input.datasetVersions?.some((d) => 'from' in d)) return 'backfill';
+  if (input.parameters && Object.keys(input.parameters).length > 0 && parameterPoints > 1) return 'sweep';
+  return 'manual';
+}
+
+/**
+ * The shas of a range of default-branch commits, oldest first, from the repository's head history
+ * (one Query): `from`..`to` inclusive (`to`: the head), or the `last` n. A short sha is matched
+ * by prefix within the history.
+ */
+async function commitRange(range: CommitRange, repositories: readonly string[], table: Table): Promise<string[]> {
+  if (!repositories.includes(range.repository)) {
+    throw new InvalidEvaluationRequestError(`commits.repository ${range.repository} is not a repository of this pipeline (${repositories.join(', ')})`, { repository: range.repository });
+  }
+  if (range.last !== undefined && (range.from !== undefined || range.to !== undefined)) {
+    throw new InvalidEvaluationRequestError('give commits.last, or commits.from (and commits.to), not both', { repository: range.repository });
+  }
+  if (range.last === undefined && range.from === undefined) {
+    throw new InvalidEvaluationRequestError('commits needs last (the last n default-branch commits) or from (and optionally to)', { repository: range.repository });
+  }
+  if (range.last !== undefined) {
+    const steps = await listHeadHistory(table, range.repository, { limit: range.last, order: 'desc' });
+    if (steps.length === 0) throw new InvalidEvaluationRequestError(`repository ${range.repository} has no default-branch history yet: report its commits first`, { repository: range.repository });
+    return distinctShas(steps.reverse());
+  }
+  const history = await listHeadHistory(table, range.repository, { order: 'asc' });
+  const find = (sha: string, name: 'from' | 'to') => {
+    const wanted = sha.toLowerCase();
+    const matches = history.filter((step) => step.sha.startsWith(wanted));
+    if (new Set(matches.map((m) => m.sha)).size > 1) throw new InvalidEvaluationRequestError(`commits.${name} ${sha} is ambiguous in ${range.repository}: give more digits`, { sha });
+    if (matches.length === 0) {
+      throw new UnknownCommitError(`commits.${name} ${sha} was never the default-branch head of ${range.repository}: a range follows the default branch's history`, {
+        repository: range.repository,
+        sha,
+      });
+    }
+    return name === 'from' ? history.indexOf(matches[0]!) : history.lastIndexOf(matches.at(-1)!);
+  };
+  const start = find(range.from!, 'from');
+  const end = range.to === undefined ? history.length - 1 : find(range.to, 'to');
+  if (end < start) throw new InvalidEvaluationRequestError(`commits.to ${range.to} came before commits.from ${range.from} on the default branch`, { from: range.from, to: range.to });
+  return distinctShas(history.slice(start, end + 1));
+}
+
+function distinctShas(steps: readonly HeadStep[]): string[] {
+  return [...new Set(steps.map((step) => step.sha))];
+}
+
+/** Parameter values with every range expanded: `{from, to, step}` is from, from + step, … up to `to`. */
+export function expandParameters(given: RequestEvaluationInput['parameters']): Record<string, readonly (string | number | boolean)[]> | undefined {
+  if (!given) return undefined;
+  return Object.fromEntries(
+    Object.entries(given).map(([name, values]) => {
+      if (Array.isArray(values)) return [name, values];
+      const { from, to, step = 1 } = values as { from: number; to: number; step?: number };
+      if (!(step > 0)) throw new InvalidEvaluationRequestError(`parameter ${name}: step must be above 0, not ${step}`, { parameter: name });
+      if (to < from) throw new InvalidEvaluationRequestError(`parameter ${name}: to (${to}) is below from (${from})`, { parameter: name });
+      const count = Math.floor((to - from) / step + 1e-9) + 1;
+      if (count > MAX_RANGE_VALUES) throw new InvalidEvaluationRequestError(`parameter ${name}: the range has ${count} values; at most ${MAX_RANGE_VALUES}`, { parameter: name, count });
+      // Rounded to the step's decimals, so 0.1 steps give 0.3, not 0.30000000000000004.
+      const decimals = Math.max(decimalsOf(from), decimalsOf(step));
+      return [name, Array.from({ length: count }, (_, i) => Number((from + i * step).toFixed(decimals)))];
+    }),
+  );
+}
+
+function decimalsOf(value: number): number {
+  const text = String(value);
+  return text.includes('e-') ? Number(text.split('e-')[1]) : (text.split('.')[1]?.length ?? 0);
+}
+
 async function resolveDatasetVersions(input: RequestEvaluationInput, pipeline: PipelineSpec, table: Table): Promise<DatasetVersionRef[]> {
-  const wanted: readonly { dataset: string; version?: number }[] = input.datasetVersions?.length ? input.datasetVersions : pipeline.datasets.map((dataset) => ({ dataset }));
+  const wanted: readonly DatasetVersionChoice[] = input.datasetVersions?.length ? input.datasetVersions : pipeline.datasets.map((dataset) => ({ dataset }));
   const resolved: DatasetVersionRef[] = [];
-  for (const { dataset, version } of wanted) {
+  for (const choice of wanted) {
+    const { dataset } = choice;
     if (!pipeline.datasets.includes(dataset)) {
       throw new InvalidEvaluationRequestError(`pipeline ${input.pipeline} is evaluated on ${pipeline.datasets.join(', ')}, not on ${dataset}`, { dataset });
     }
+    if ('from' in choice) {
+      const latest = await getLatestVersion(table, dataset);
+      const to = choice.to ?? latest?.version ?? 0;
+      if (to < choice.from) throw new InvalidEvaluationRequestError(`dataset ${dataset}: versions ${choice.from}..${to} is an empty range`, { dataset });
+      for (let version = choice.from; version <= to; version++) {
+        if (!(await getVersion(table, dataset, version))) throw new InvalidEvaluationRequestError(`dataset ${dataset} has no published version ${version}`, { dataset, version });
+        resolved.push({ dataset, version });
+      }
+      continue;
+    }
+    const { version } = choice;
     if (version === undefined) {
       const latest = await getLatestVersion(table, dataset);
       if (!latest) throw new InvalidEvaluationRequestError(`dataset ${dataset} has no published version yet: upload a file first`, { dataset });
@@ -248,7 +363,7 @@ async function resolveDatasetVersions(input: RequestEvaluationInput, pipeline: P
 }
 
 /** The product of the grid: the pipeline's values, with the given parameters' values in their place. */
-export function gridPoints(pipeline: Pick<PipelineSpec, 'parameters'>, given: RequestEvaluationInput['parameters'] = {}): ParameterPoint[] {
+export function gridPoints(pipeline: Pick<PipelineSpec, 'parameters'>, given: Readonly<Record<string, readonly (string | number | boolean)[]>> = {}): ParameterPoint[] {
   const unknown = Object.keys(given).filter((name) => !Object.hasOwn(pipeline.parameters, name));
   if (unknown.length > 0) {
     throw new InvalidEvaluationRequestError(

@@ -5,10 +5,17 @@ import { InvalidMetricsError } from './errors.ts';
 /**
  * Scores and their comparison with a baseline. A stage's `metrics.json` is an object of numbers;
  * a point run `repeats` times scores each metric by the mean of its repeats (and their standard
- * deviation as the spread). Each metric of the pipeline is then compared with the baseline's
- * score: the change the tolerance allows is `absolute + relative × |base|`; a change in the
- * metric's goal direction beyond it is `improved`, against it `regressed`, within it `unchanged`.
+ * sample standard deviation as the spread, and their number n). Each metric of the pipeline is
+ * then compared with the baseline's score: the change the tolerance allows is
+ * `absolute + relative × |base|`. Repeated scores are noisy, so the change must also stand out of
+ * the noise: its size must exceed `NOISE_K` × the combined standard error of the two means,
+ * `sqrt(spread_head² / n_head + spread_base² / n_base)` (a score run once adds nothing). A change
+ * beyond both, in the metric's goal direction, is `improved`, against it `regressed`; anything
+ * else is `unchanged`.
  */
+
+/** How many combined standard errors a change must exceed to count (about 95 % for a normal difference). */
+export const NOISE_K = 2;
 
 /** Reads a `metrics.json` text: a JSON object whose values are finite numbers. */
 export function parseMetrics(text: string, where: string): Record<string, number> {
@@ -48,7 +55,10 @@ export function scoreRepeats(repeats: readonly Record<string, number>[], declare
   for (const name of names) {
     const values = repeats.map((metrics) => metrics[name]!);
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    scores[name] = values.length > 1 ? { mean, spread: Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)), values } : { mean, values };
+    scores[name] =
+      values.length > 1
+        ? { mean, spread: Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)), n: values.length, values }
+        : { mean, n: 1, values };
   }
   return scores;
 }
@@ -67,6 +77,7 @@ export function compareScores(head: Record<string, Score>, base: Record<string, 
   for (const [name, spec] of Object.entries(metrics)) {
     const headValue = head[name]?.mean;
     const baseValue = base?.[name]?.mean;
+    const noise = noiseOf(head[name], base?.[name]);
     if (headValue === undefined || baseValue === undefined) {
       compared[name] = { goal: spec.goal, ...(headValue !== undefined ? { head: headValue } : {}), ...(baseValue !== undefined ? { base: baseValue } : {}), verdict: 'no-baseline' };
       continue;
@@ -75,7 +86,7 @@ export function compareScores(head: Record<string, Score>, base: Record<string, 
     const allowed = (spec.tolerance?.absolute ?? 0) + (spec.tolerance?.relative ?? 0) * Math.abs(baseValue);
     // Positive `better` means the change went the metric's way.
     const better = spec.goal === 'max' ? delta : -delta;
-    const verdict: Verdict = Math.abs(delta) <= allowed ? 'unchanged' : better > 0 ? 'improved' : 'regressed';
+    const verdict: Verdict = Math.abs(delta) <= allowed || Math.abs(delta) <= noise ? 'unchanged' : better > 0 ? 'improved' : 'regressed';
     compared[name] = {
       goal: spec.goal,
       head: headValue,
@@ -83,6 +94,7 @@ export function compareScores(head: Record<string, Score>, base: Record<string, 
       delta,
       ...(baseValue !== 0 ? { relativeDelta: delta / Math.abs(baseValue) } : {}),
       allowed,
+      ...(noise > 0 ? { noise } : {}),
       verdict,
     };
   }
@@ -95,4 +107,14 @@ export function compareScores(head: Record<string, Score>, base: Record<string, 
         ? 'improved'
         : 'unchanged';
   return { metrics: compared, verdict, regressed: verdict === 'regressed' };
+}
+
+/** `NOISE_K` × the combined standard error of two scores' means; 0 when neither has a spread. */
+export function noiseOf(head: Score | undefined, base: Score | undefined): number {
+  const variance = (score: Score | undefined) => {
+    if (!score?.spread) return 0;
+    const n = score.n ?? score.values.length;
+    return (score.spread * score.spread) / n;
+  };
+  return NOISE_K * Math.sqrt(variance(head) + variance(base));
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CorruptItemError, StatusConflictError } from './errors.ts';
-import { COMMIT_PREFIX, commitKey, listings, repositoryHeadKey, repositoryPartition } from './keys.ts';
-import { ConditionFailed, type Item, type Table } from './table.ts';
+import { COMMIT_PREFIX, commitKey, HEAD_HISTORY_PREFIX, headHistoryKey, listings, repositoryHeadKey, repositoryPartition } from './keys.ts';
+import { ConditionFailed, type Item, MAX_PAGE, type Table } from './table.ts';
 
 /**
  * Commits and repository heads (DESIGN.md "Storage"): every commit reported (by CI through
@@ -135,13 +135,50 @@ export async function moveRepositoryHead(
     if (head === undefined) {
       const first: RepositoryHead = { repository: move.repository, sha: move.sha, branch: move.branch, seq: 1, pushedAt: move.pushedAt, movedAt };
       const created = await table.put({ ...key, kind: 'repository-head', ...first }, { ifNotExists: true });
-      if (!(created instanceof ConditionFailed)) return { head: first, moved: true };
+      if (!(created instanceof ConditionFailed)) {
+        await recordHeadStep(table, first);
+        return { head: first, moved: true };
+      }
       continue;
     }
     if (head.sha === move.sha || Date.parse(move.pushedAt) < Date.parse(head.pushedAt)) return { head, moved: false };
     const next: RepositoryHead = { ...head, sha: move.sha, branch: move.branch, seq: head.seq + 1, pushedAt: move.pushedAt, movedAt };
     const updated = await table.update(key, { set: { sha: next.sha, branch: next.branch, seq: next.seq, pushedAt: next.pushedAt, movedAt }, where: { seq: head.seq } });
-    if (!(updated instanceof ConditionFailed)) return { head: next, moved: true };
+    if (!(updated instanceof ConditionFailed)) {
+      await recordHeadStep(table, next);
+      return { head: next, moved: true };
+    }
   }
   throw new StatusConflictError(`the head of ${move.repository} kept changing; it was not moved to ${move.sha}`, { repository: move.repository, sha: move.sha });
+}
+
+/** One step of the head history: where the default-branch head stood at `seq`. */
+export type HeadStep = Pick<RepositoryHead, 'repository' | 'sha' | 'seq' | 'pushedAt' | 'movedAt'>;
+
+async function recordHeadStep(table: Table, head: RepositoryHead): Promise<void> {
+  // Keyed by seq, which only the move that won the conditional write reaches: rewriting it is the same step.
+  await table.put({ ...headHistoryKey(head.repository, head.seq), kind: 'head-step', repository: head.repository, sha: head.sha, seq: head.seq, pushedAt: head.pushedAt, movedAt: head.movedAt });
+}
+
+const headStepSchema = z.object({ repository: z.string(), sha: commitShaSchema, seq: z.number().int().positive(), pushedAt: isoTime, movedAt: isoTime });
+
+/**
+ * The default-branch head history of a repository, newest first (`order: 'desc'`) or oldest first:
+ * every commit the head moved to, by Query on the repository's partition. `limit` caps the steps.
+ */
+export async function listHeadHistory(table: Table, repository: string, options: { limit?: number; order?: 'asc' | 'desc' } = {}): Promise<HeadStep[]> {
+  const steps: HeadStep[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await table.query({
+      partition: repositoryPartition(repository),
+      beginsWith: HEAD_HISTORY_PREFIX,
+      order: options.order ?? 'desc',
+      limit: Math.min(MAX_PAGE, options.limit === undefined ? MAX_PAGE : options.limit - steps.length),
+      cursor,
+    });
+    steps.push(...page.items.map((item) => parse(headStepSchema, item, `head step of ${repository}`)));
+    cursor = page.cursor;
+  } while (cursor !== undefined && (options.limit === undefined || steps.length < options.limit));
+  return steps;
 }

@@ -50,8 +50,12 @@ export const triggerSchema = z.union([
   z.object({ dataset: z.string().min(1), version: z.number().int().positive() }),
 ]);
 
-/** `queued` until its first part starts; `finished` when every part ran (evaluations may have failed); `failed` when an execution itself failed. */
-export const requestStatuses = ['queued', 'running', 'finished', 'failed'] as const;
+/**
+ * `queued` until its first part starts; `finished` when every part ran (evaluations may have
+ * failed); `failed` when an execution itself failed; `cancelled` when someone cancelled it (its
+ * executions stopped, what had not run counted as cancelled).
+ */
+export const requestStatuses = ['queued', 'running', 'finished', 'failed', 'cancelled'] as const;
 export type RequestStatus = (typeof requestStatuses)[number];
 
 /** A baseline pointer as the request saw it when it was made. */
@@ -65,6 +69,23 @@ export const reportWantedSchema = z.object({
   evaluationIds: z.array(ulidSchema),
   at: isoTime,
 });
+
+/**
+ * An evaluation's diagnostic report as the evaluation records it: `queued` once the report is
+ * recorded and queued (the report itself then says how rendering went), `failed` with the reason
+ * when it could not be made (no such template, the queue refused it). `wanted` is what evaluations
+ * recorded before diagnostics were rendered.
+ */
+export const evaluationReportStatuses = ['wanted', 'queued', 'rendering', 'succeeded', 'failed'] as const;
+export const evaluationReportSchema = z.object({
+  status: z.enum(evaluationReportStatuses),
+  reportId: ulidSchema.optional(),
+  template: z.string().optional(),
+  /** Why the diagnostic failed, when it did. */
+  reason: z.string().optional(),
+  at: isoTime.optional(),
+});
+export type EvaluationReport = z.infer<typeof evaluationReportSchema>;
 
 export const requestRecordSchema = z.object({
   requestId: ulidSchema,
@@ -99,6 +120,11 @@ export const requestRecordSchema = z.object({
   report: reportWantedSchema.optional(),
   /** Why an execution failed (not an evaluation: those are recorded on the evaluation). */
   error: z.string().optional(),
+  /** Who cancelled it, and when. */
+  cancelledBy: z.string().min(1).optional(),
+  cancelledAt: isoTime.optional(),
+  /** For a rerun of one evaluation (reason `rerun`): the evaluation run again, which stays as it was. */
+  rerunOf: ulidSchema.optional(),
   createdBy: z.string().min(1),
   createdAt: isoTime,
   updatedAt: isoTime,
@@ -114,7 +140,7 @@ export const verdicts = ['improved', 'unchanged', 'regressed', 'no-baseline'] as
 export type Verdict = (typeof verdicts)[number];
 
 /** A metric's score: the mean of its repeats, and their standard deviation when repeated. */
-export const scoreSchema = z.object({ mean: z.number(), spread: z.number().optional(), values: z.array(z.number()).min(1) });
+export const scoreSchema = z.object({ mean: z.number(), spread: z.number().optional(), n: z.number().int().positive().optional(), values: z.array(z.number()).min(1) });
 export type Score = z.infer<typeof scoreSchema>;
 
 /** One metric compared with the baseline. */
@@ -128,6 +154,8 @@ export const metricComparisonSchema = z.object({
   relativeDelta: z.number().optional(),
   /** The change the tolerance allows: absolute + relative × |base|. */
   allowed: z.number().optional(),
+  /** k × the combined standard error of head and base (scores.ts NOISE_K); absent when neither was repeated. */
+  noise: z.number().optional(),
   verdict: z.enum(verdicts),
 });
 export type MetricComparison = z.infer<typeof metricComparisonSchema>;
@@ -187,7 +215,8 @@ export const evaluationRecordSchema = z.object({
   stages: z.array(stageTimingSchema).optional(),
   /** Where outputs, logs and stage results are in the data bucket. */
   artifactsPrefix: z.string().min(1),
-  report: z.object({ status: z.literal('wanted'), template: z.string().optional() }).optional(),
+  /** The diagnostic report of a regression (the pipeline's `onRegression` template), when one was made or tried. */
+  report: evaluationReportSchema.optional(),
   createdAt: isoTime,
   updatedAt: isoTime,
   startedAt: isoTime,

@@ -72,6 +72,16 @@ export const deliveryKey = (deliveryId: string): Key => ({ pk: `DELIVERY#${part(
  */
 export const requestHashKey = (hash: string): Key => ({ pk: `REQUESTHASH#${part(hash, 'request hash')}`, sk: 'REQUEST' });
 
+/**
+ * A step of a repository's default-branch head history: the head at `seq` (one item per move,
+ * under the repository's partition), so the last n default-branch commits, in the order the head
+ * moved, are one Query.
+ */
+export const headHistoryKey = (repository: string, seq: number): Key => ({ pk: `REPO#${part(repository, 'repository')}`, sk: `${HEAD_HISTORY_PREFIX}${String(seq).padStart(10, '0')}` });
+
+/** Sort-key prefix of a repository's head history (under the repository's partition). */
+export const HEAD_HISTORY_PREFIX = 'HEADSEQ#';
+
 /** Sort-key prefix of the commits of a repository (under the repository's partition; evaluation links share it). */
 export const COMMIT_PREFIX = 'COMMIT#';
 

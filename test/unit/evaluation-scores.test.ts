@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidMetricsError } from '#evaluation/errors';
-import { compareScores, parseMetrics, scoreRepeats } from '#evaluation/scores';
+import { compareScores, noiseOf, parseMetrics, scoreRepeats } from '#evaluation/scores';
 
 const mae = { mae: { goal: 'min' as const, tolerance: { relative: 0.02 } } };
 const score = (mean: number) => ({ mean, values: [mean] });
@@ -37,7 +37,7 @@ describe('scores', () => {
     const scores = scoreRepeats([{ mae: 1 }, { mae: 2 }, { mae: 3 }], ['mae']);
 
     // Assess
-    expect(scores.mae).toEqual({ mean: 2, spread: 1, values: [1, 2, 3] });
+    expect(scores.mae).toEqual({ mean: 2, spread: 1, n: 3, values: [1, 2, 3] });
   });
 
   it('fails a point whose metrics lack one the pipeline declares', () => {
@@ -103,5 +103,57 @@ describe('comparing with the baseline', () => {
     expect(comparison.verdict).toBe('no-baseline');
     expect(comparison.regressed).toBe(false);
     expect(comparison.metrics.mae).toEqual({ goal: 'min', head: 1, verdict: 'no-baseline' });
+  });
+});
+
+describe('verdicts of repeated (noisy) metrics', () => {
+  const repeated = (...values: number[]) => scoreRepeats([...values.map((v) => ({ mae: v }))], ['mae']).mae!;
+  const noisy = { mae: { goal: 'min' as const, tolerance: { relative: 0.01 } } };
+
+  it('does not flag a change beyond the tolerance that stays within the noise of the repeats', () => {
+    // Arrange: base mean 1.00, head mean 1.05 (+5 %, beyond the 1 % tolerance); spreads ≈ 0.1
+    const base = repeated(0.9, 1.0, 1.1);
+    const head = repeated(0.95, 1.05, 1.15);
+
+    // Act
+    const comparison = compareScores({ mae: head }, { mae: base }, noisy);
+
+    // Assess: noise = 2 × sqrt(0.1²/3 + 0.1²/3) ≈ 0.163 > 0.05
+    expect(comparison.metrics.mae).toMatchObject({ verdict: 'unchanged' });
+    expect(comparison.metrics.mae!.noise).toBeCloseTo(2 * Math.sqrt((0.01 / 3) * 2), 6);
+    expect(comparison.regressed).toBe(false);
+  });
+
+  it('flags the same spread once the change stands out of the noise', () => {
+    // Arrange: head mean 1.30 (+30 %), noise ≈ 0.163
+    const base = repeated(0.9, 1.0, 1.1);
+    const head = repeated(1.2, 1.3, 1.4);
+
+    // Act
+    const comparison = compareScores({ mae: head }, { mae: base }, noisy);
+
+    // Assess
+    expect(comparison.metrics.mae).toMatchObject({ verdict: 'regressed' });
+    expect(comparison.regressed).toBe(true);
+  });
+
+  it('flags a change within the noise but never one within the tolerance, whatever the noise', () => {
+    // Arrange: no spread at all — the tolerance alone decides
+    const steady = compareScores({ mae: repeated(1.05, 1.05) }, { mae: repeated(1, 1) }, noisy);
+    const tolerated = compareScores({ mae: repeated(1.005, 1.005) }, { mae: repeated(1, 1) }, noisy);
+
+    // Assess
+    expect(steady.metrics.mae).toMatchObject({ verdict: 'regressed' });
+    expect(steady.metrics.mae!.noise).toBeUndefined();
+    expect(tolerated.metrics.mae).toMatchObject({ verdict: 'unchanged' });
+  });
+
+  it('scores one run with n = 1 and no spread, which adds no noise', () => {
+    // Act
+    const once = scoreRepeats([{ mae: 2 }], ['mae']).mae!;
+
+    // Assess
+    expect(once).toEqual({ mean: 2, n: 1, values: [2] });
+    expect(noiseOf(once, once)).toBe(0);
   });
 });
