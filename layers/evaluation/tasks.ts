@@ -1,4 +1,4 @@
-import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { PipelineSpec, SymbiontConfig } from '#config/schema';
 import { logger } from '#shared/observability';
@@ -15,11 +15,14 @@ import {
   type EvaluationRecord,
   type RequestRecord,
 } from '#store/evaluations';
+import type { Diagnostics } from '#reports/diagnostics';
 import type { Table } from '#store/table';
 import { getVersion } from '#store/versions';
+import { settleCancelledCounts } from './cancel.ts';
 import {
   EvaluationPartFailedError,
   InvalidMetricsError,
+  RequestCancelledError,
   InvalidTaskInputError,
   RequestNotFoundError,
   StageRunnerUnavailableError,
@@ -61,7 +64,8 @@ export const taskInputSchema = z.discriminatedUnion('task', [
   z.object({ task: z.literal('compare'), requestId: z.string(), evaluationId: z.string() }),
   z.object({ task: z.literal('record-failure'), requestId: z.string(), evaluationId: z.string(), error: errorInfo }),
   z.object({ task: z.literal('tally'), requestId: z.string(), part: z.number().int().positive() }),
-  z.object({ task: z.literal('report-wanted'), requestId: z.string(), evaluationIds: z.array(z.string()) }),
+  z.object({ task: z.literal('diagnose'), requestId: z.string(), evaluationIds: z.array(z.string()) }),
+  z.object({ task: z.literal('diagnostic-failed'), requestId: z.string(), evaluationIds: z.array(z.string()), error: errorInfo }),
   z.object({
     task: z.literal('finish'),
     state: z.looseObject({ requestId: z.string(), part: z.number().int().positive(), error: errorInfo.optional() }),
@@ -78,6 +82,8 @@ export interface EvaluationTaskDeps {
   readonly config: Pick<SymbiontConfig, 'pipelines'>;
   /** For `finish`: the next part of a request is queued when one ends. */
   readonly queue: EvaluationQueue;
+  /** For `diagnose`: makes the diagnostic reports of regressions (the report queue's side). */
+  readonly diagnostics?: Diagnostics;
   readonly now?: () => Date;
 }
 
@@ -136,8 +142,10 @@ async function dispatch(input: TaskInput, deps: EvaluationTaskDeps): Promise<unk
       return {};
     case 'tally':
       return tally(input.requestId, input.part, deps);
-    case 'report-wanted':
-      await reportWanted(input.requestId, input.evaluationIds, deps);
+    case 'diagnose':
+      return diagnose(input.requestId, input.evaluationIds, deps);
+    case 'diagnostic-failed':
+      await diagnosticFailed(input.requestId, input.evaluationIds, input.error, deps);
       return {};
     case 'finish':
       return finish(input.state.requestId, input.state.part, input.state.error, deps);
@@ -229,6 +237,12 @@ export async function startPoint(requestId: string, evaluationId: string, deps: 
   const planned = await plannedRequest(requestId, deps);
   const point = pointOf(planned, evaluationId);
   await ensureEvaluation(planned, point, deps);
+  // Read fresh (the plan is cached): a point reaching here after its request was cancelled is not run.
+  if ((await getRequest(deps.table, requestId))?.status === 'cancelled') {
+    const at = iso(deps);
+    await updateEvaluation(deps.table, evaluationId, { set: { status: 'cancelled', finishedAt: at }, where: { status: 'running' } });
+    throw new RequestCancelledError(`request ${requestId} was cancelled; evaluation ${evaluationId} is not run`);
+  }
   const version = await getVersion(deps.table, point.dataset, point.version);
   if (!version) throw new InvalidTaskInputError(`dataset ${point.dataset} has no published version ${point.version}`);
   const runs = stageRuns(planned, point, version.key, deps.dataBucket);
@@ -290,6 +304,25 @@ async function readText(deps: EvaluationTaskDeps, key: string, range?: string): 
     if ((error as Error).name === 'InvalidRange' && range) return readText(deps, key);
     throw error;
   }
+}
+
+/**
+ * The last `bytes` of an object as text, or `undefined` when it is not there. The size is asked
+ * first and the range given by its ends: a suffix range (`bytes=-N`) of an empty object is an
+ * error on some S3 implementations (the local one drops the connection), and a hung stage's
+ * stderr is often empty.
+ */
+async function readTail(deps: EvaluationTaskDeps, key: string, bytes: number): Promise<string | undefined> {
+  let size: number | undefined;
+  try {
+    size = (await deps.s3.send(new HeadObjectCommand({ Bucket: deps.dataBucket, Key: key }))).ContentLength;
+  } catch (error) {
+    if ((error as Error).name === 'NotFound' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw error;
+  }
+  if (size === 0) return '';
+  if (size === undefined || size <= bytes) return readText(deps, key);
+  return readText(deps, key, `bytes=${size - bytes}-${size - 1}`);
 }
 
 async function readResult(deps: EvaluationTaskDeps, run: StageRun): Promise<StageResult | undefined> {
@@ -405,13 +438,18 @@ export async function recordFailure(requestId: string, evaluationId: string, err
     return;
   }
   if (evaluation.status !== 'running') return;
+  if ((await getRequest(deps.table, requestId))?.status === 'cancelled') {
+    // Stopped by the cancel (a stage cut short): cancelled, not failed.
+    await updateEvaluation(deps.table, evaluationId, { set: { status: 'cancelled', finishedAt: iso(deps) }, where: { status: 'running' } });
+    return;
+  }
   const failure: EvaluationFailure = { error: error.Error, reason };
   // The failing run is the first without a result or with one that says it failed.
   const runs = stageRuns(planned, point, '-', deps.dataBucket);
   for (const run of runs) {
     const result = await readResult(deps, run);
     if (result && result.exitCode === 0 && !result.timedOut) continue;
-    const stderr = await readText(deps, `${run.prefix}${stageFiles.stderr}`, 'bytes=-8192');
+    const stderr = await readTail(deps, `${run.prefix}${stageFiles.stderr}`, 8192);
     Object.assign(failure, {
       stage: run.stageName,
       repeat: run.repeat,
@@ -437,28 +475,79 @@ export async function tally(requestId: string, part: number, deps: EvaluationTas
   const planned = await plannedRequest(requestId, deps);
   const all = await allRequestEvaluations(deps.table, requestId);
   const count = (status: EvaluationRecord['status']) => all.filter((e) => e.status === status).length;
-  await updateRequest(deps.table, requestId, {
-    set: { done: count('succeeded'), failed: count('failed'), cancelled: count('cancelled'), regressed: all.filter((e) => e.regressed === true).length },
-  });
+  if ((await getRequest(deps.table, requestId))?.status === 'cancelled') {
+    await settleCancelledCounts(deps.table, requestId);
+  } else {
+    await updateRequest(deps.table, requestId, {
+      set: { done: count('succeeded'), failed: count('failed'), cancelled: count('cancelled'), regressed: all.filter((e) => e.regressed === true).length },
+    });
+  }
   const ids = new Set((planned.plan.parts[part - 1] ?? []).map((p) => p.evaluationId));
   const regressed = all.filter((e) => ids.has(e.evaluationId) && e.regressed === true).map((e) => e.evaluationId);
   return { regressed: regressed.length > 0, evaluationIds: regressed };
 }
 
+/** What `diagnose` answers: how many diagnostic reports were queued and how many could not be made. */
+export interface DiagnoseOutcome {
+  readonly queued: number;
+  readonly failed: number;
+}
+
 /**
- * `report-wanted`: records that a diagnostic report of these regressions is wanted, with the
- * pipeline's `onRegression` template. Rendering it is the Reports issues' task state.
+ * `diagnose`: for each regressed evaluation of the part, the diagnostic report of the pipeline's
+ * `onRegression` template — recorded, queued for `render-report`, and linked from the evaluation
+ * (`report: {reportId, status}`). A diagnostic that cannot be made (no such template, one that
+ * needs more than the built-in parameters) is recorded on the evaluation as `failed` with the
+ * reason and never fails the evaluation; errors of the table or the queue are thrown so that the
+ * state machine retries them, and once retries are spent `diagnostic-failed` records them.
+ * The same evaluation always names the same report, so a retry makes nothing twice.
  */
-export async function reportWanted(requestId: string, evaluationIds: readonly string[], deps: EvaluationTaskDeps): Promise<void> {
+export async function diagnose(requestId: string, evaluationIds: readonly string[], deps: EvaluationTaskDeps): Promise<DiagnoseOutcome> {
   const planned = await plannedRequest(requestId, deps);
   const template = planned.pipeline.onRegression?.template;
   const current = await getRequest(deps.table, requestId);
   const ids = [...new Set([...(current?.report?.evaluationIds ?? []), ...evaluationIds])];
   await updateRequest(deps.table, requestId, { set: { report: { status: 'wanted', ...(template ? { template } : {}), evaluationIds: ids, at: iso(deps) } } });
-  for (const evaluation of await getEvaluations(deps.table, evaluationIds)) {
-    await updateEvaluation(deps.table, evaluation.evaluationId, { set: { report: { status: 'wanted', ...(template ? { template } : {}) } } });
+  if (!template) {
+    logger.info('regressions found; the pipeline names no onRegression template, so no diagnostic is made', { regressions: evaluationIds.length });
+    return { queued: 0, failed: 0 };
   }
-  logger.info('diagnostic report wanted', { template, regressions: evaluationIds.length });
+  let queued = 0;
+  let failed = 0;
+  for (const evaluation of await getEvaluations(deps.table, evaluationIds)) {
+    if (evaluation.report?.reportId && evaluation.report.status !== 'failed' && evaluation.report.status !== 'wanted') {
+      queued += 1;
+      continue;
+    }
+    const link = deps.diagnostics
+      ? await deps.diagnostics.request(evaluation, template)
+      : { status: 'failed' as const, template, reason: 'this evaluation-tasks function has no report queue to send diagnostics to', at: iso(deps) };
+    await updateEvaluation(deps.table, evaluation.evaluationId, { set: { report: link } });
+    if (link.status === 'failed') {
+      failed += 1;
+      logger.warn('diagnostic report not made', { evaluationId: evaluation.evaluationId, template, reason: link.reason });
+    } else {
+      queued += 1;
+    }
+  }
+  logger.info('diagnostic reports queued', { template, queued, failed });
+  return { queued, failed };
+}
+
+/**
+ * `diagnostic-failed`: `diagnose` failed even when retried (the table or the report queue kept
+ * refusing). The evaluations that have no queued report record the failure and its reason; the
+ * execution goes on to finish — a diagnostic never fails an evaluation.
+ */
+export async function diagnosticFailed(requestId: string, evaluationIds: readonly string[], error: { Error: string; Cause?: string | null }, deps: EvaluationTaskDeps): Promise<void> {
+  const planned = await plannedRequest(requestId, deps);
+  const template = planned.pipeline.onRegression?.template;
+  const reason = `${error.Error}: ${describeCause(error)}`;
+  for (const evaluation of await getEvaluations(deps.table, evaluationIds)) {
+    if (evaluation.report?.status === 'queued') continue;
+    await updateEvaluation(deps.table, evaluation.evaluationId, { set: { report: { status: 'failed', ...(template ? { template } : {}), reason, at: iso(deps) } } });
+  }
+  logger.warn('diagnostic reports failed', { template, reason, evaluations: evaluationIds.length });
 }
 
 /**
@@ -473,16 +562,21 @@ export async function finish(requestId: string, part: number, error: { Error: st
   const parts = planned.plan.parts.length;
   // Conditioned on the parts finished so far: a retried finish changes nothing twice.
   await updateRequest(deps.table, requestId, { set: { partsFinished: part }, where: { partsFinished: part - 1 } });
+  // A cancelled request queues no next part, and its status stays cancelled.
+  if ((await getRequest(deps.table, requestId))?.status === 'cancelled') return { status: 'cancelled' };
   if (error) {
     const reason = `${error.Error}: ${describeCause(error)}`;
-    await updateRequest(deps.table, requestId, { set: { status: 'failed', error: reason, finishedAt: now } });
+    await updateRequest(deps.table, requestId, { set: { status: 'failed', error: reason, finishedAt: now }, where: { status: { in: ['queued', 'running'] } } });
     throw new EvaluationPartFailedError(`part ${part} of request ${requestId} failed: ${reason}`);
   }
   if (part < parts) {
     await deps.queue.send(messageForPart(request, part + 1, parts));
     return { status: 'running' };
   }
-  await updateRequest(deps.table, requestId, { set: { status: 'finished', finishedAt: now }, where: { status: 'running' } });
+  // Running, as start-evaluation leaves it before starting; still queued only when that write was lost.
+  for (const from of ['running', 'queued'] as const) {
+    if (await updateRequest(deps.table, requestId, { set: { status: 'finished', finishedAt: now }, where: { status: from } })) break;
+  }
   return { status: 'finished' };
 }
 
