@@ -61,6 +61,8 @@ export class SymbiontStack extends Stack {
     });
     // The API records commits and evaluation requests and queues them.
     this.evaluation.grantRequests(this.api.handler.function, this.storage);
+    // …and cancels them: it stops their executions.
+    this.evaluation.grantCancel(this.api.handler.function);
     this.reports = new Reports(this, 'Reports', { storage: this.storage, configFile: props.configFile });
     // The API registers templates and records and queues reports.
     this.reports.grantRequests(this.api.handler, this.storage);

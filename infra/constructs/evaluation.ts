@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -59,6 +60,7 @@ export class Evaluation extends Construct {
   public readonly tasks: SymbiontFunction;
   public readonly starter: SymbiontFunction;
   public readonly stateMachine: sfn.StateMachine;
+  private readonly stage: string;
   public readonly stateMachineLogs: logs.LogGroup;
   /**
    * Symbiont's stage base image (stage/Dockerfile, entrypoint the stage wrapper): staged by
@@ -81,6 +83,7 @@ export class Evaluation extends Construct {
 
   constructor(scope: Construct, id: string, props: EvaluationProps) {
     super(scope, id);
+    this.stage = props.stage;
     const settings = props.queue ?? queues.evaluation;
     const { storage } = props;
     const taskTimeout = props.taskTimeout ?? Duration.minutes(5);
@@ -322,6 +325,27 @@ export class Evaluation extends Construct {
     storage.grantTable(grantee, 'PutItem', 'UpdateItem', 'BatchGetItem');
     this.grantSend(grantee);
     grantee.addEnvironment?.(env.evaluationQueueUrl, this.queue.queueUrl);
+  }
+
+  /**
+   * Lets the API cancel requests: StopExecution on this state machine's executions only (their
+   * names are made per request at run time), with the state machine's ARN in its environment.
+   */
+  grantCancel(fn: lambda.Function): void {
+    const stack = Stack.of(this);
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${layout.stateMachineName(this.stage)}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'StopEvaluationExecutions', actions: ['states:StopExecution'], resources: [executions] }));
+    fn.addEnvironment(env.stateMachineArn, this.stateMachine.stateMachineArn);
+    acknowledge(
+      fn.role!.node.tryFindChild('DefaultPolicy') ?? fn.role!,
+      'Executions are named per evaluation request at run time; StopExecution is granted on the executions of the one evaluation state machine only.',
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${layout.stateMachineName(this.stage)}:*]`,
+    );
   }
 
   /** SendMessage on the evaluation queue and the key uses it needs, each action named (no `kms:GenerateDataKey*`). */

@@ -505,6 +505,14 @@ export const requestedEvaluationSchema = z
   })
   .openapi('RequestedEvaluation');
 
+/** `POST /evaluations/requests/{id}/cancel` answer. */
+export const cancelledRequestSchema = z
+  .object({
+    request: evaluationRequestSchema,
+    cancelled: z.boolean().openapi({ description: 'false: the request had ended already and is shown as it ended.' }),
+  })
+  .openapi('CancelledRequest');
+
 const verdictValues = ['improved', 'unchanged', 'regressed', 'no-baseline'] as const;
 
 export const metricComparisonSchema = z

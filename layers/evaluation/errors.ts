@@ -30,6 +30,11 @@ export class RerunNotAllowedError extends ConflictError {
   override name = 'RerunNotAllowedError';
 }
 
+/** A point reached after its request was cancelled: recorded as cancelled, not run. */
+export class RequestCancelledError extends EvaluationError {
+  override name = 'RequestCancelledError';
+}
+
 export class EvaluationNotFoundError extends NotFoundError {
   override name = 'EvaluationNotFoundError';
 }

@@ -1,9 +1,12 @@
 import type { SymbiontConfig } from '#config/schema';
-import { createDocumentClient, createSqsClient } from '#shared/aws';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { ForbiddenError } from '#shared/errors';
+import { createDocumentClient, createSfnClient, createSqsClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { env as envNames } from '#shared/resources';
 import { getRepositoryHead, listCommits, type CommitRecord, type RepositoryHead } from '#store/commits';
 import {
+  allRequestEvaluations,
   getEvaluation,
   getRequest,
   listEvaluations,
@@ -29,6 +32,8 @@ import {
   type Requester,
 } from './requests.ts';
 import { compareScores } from './scores.ts';
+import { cancelRequest } from './cancel.ts';
+import { summarize, type RequestSummary } from './summary.ts';
 
 /**
  * Continuous evaluation as the API uses it: report commits, request evaluations, read them and
@@ -42,7 +47,12 @@ export interface EvaluationService {
   requestEvaluation(input: RequestEvaluationInput, requester: Requester): Promise<RequestedEvaluation>;
   listEvaluations(query: ListEvaluationsQuery): Promise<EvaluationPage>;
   getEvaluation(evaluationId: string): Promise<EvaluationRecord>;
-  getRequest(requestId: string): Promise<RequestRecord>;
+  /** The request, with per metric its best points so far. */
+  getRequest(requestId: string): Promise<RequestRecord & { summary: RequestSummary }>;
+  /** Cancels a queued or running request: stops its executions, counts what had not run as cancelled. */
+  cancelRequest(requestId: string, requester: Requester): Promise<{ request: RequestRecord; cancelled: boolean }>;
+  /** Runs one evaluation again (admins) as a request of its own (reason `rerun`); the earlier evaluation stays. */
+  rerunEvaluation(evaluationId: string, requester: Requester): Promise<RequestedEvaluation>;
   compare(head: string, base?: string): Promise<EvaluationComparison>;
   heads(): Promise<{ repository: string; defaultBranch: string; head?: RepositoryHead }[]>;
 }
@@ -72,6 +82,9 @@ export interface EvaluationServiceDeps {
   readonly queue: EvaluationQueue;
   /** Where reported commits are queued for `plan-evaluations`; without it a report only records. */
   readonly commitQueue?: CommitQueue;
+  /** Where evaluation executions run, to stop them on cancel; without them a cancel stops none. */
+  readonly sfn?: SFNClient;
+  readonly stateMachineArn?: string;
   readonly now?: () => Date;
 }
 
@@ -119,7 +132,27 @@ export function createEvaluationService(deps: EvaluationServiceDeps): Evaluation
     async getRequest(requestId) {
       const request = await getRequest(table, requestId);
       if (!request) throw new RequestNotFoundError(`no evaluation request has the id ${requestId}`, { requestId });
-      return request;
+      const metrics = config.pipelines[request.pipeline]?.metrics ?? {};
+      return { ...request, summary: summarize(await allRequestEvaluations(table, requestId), metrics) };
+    },
+    cancelRequest: (requestId, requester) => cancelRequest(requestId, requester, deps),
+    async rerunEvaluation(evaluationId, requester) {
+      if (requester.role !== 'admin') throw new ForbiddenError(`a rerun needs role admin; ${requester.name} has role ${requester.role}`, { required: ['admin'] });
+      const evaluation = await find(evaluationId);
+      return requestEvaluation(
+        {
+          pipeline: evaluation.pipeline,
+          commitSets: [evaluation.commitSet],
+          datasetVersions: [{ dataset: evaluation.dataset, version: evaluation.version }],
+          // One value per parameter: exactly this point of the grid.
+          parameters: Object.fromEntries(Object.entries(evaluation.parameters).map(([name, value]) => [name, [value]])),
+          repeats: evaluation.repeats,
+          rerun: true,
+          rerunOf: evaluation.evaluationId,
+        },
+        requester,
+        deps,
+      );
     },
     async compare(headId, baseId) {
       const head = await find(headId);
@@ -158,5 +191,6 @@ export function createEvaluationServiceFromEnv(config: EvaluationServiceDeps['co
     config,
     queue: sqsEvaluationQueue(createSqsClient(env), requireEnv(envNames.evaluationQueueUrl, env)),
     commitQueue: sqsCommitQueue(createSqsClient(env), requireEnv(envNames.commitQueueUrl, env)),
+    ...(env[envNames.stateMachineArn] ? { sfn: createSfnClient(env), stateMachineArn: env[envNames.stateMachineArn] } : {}),
   });
 }

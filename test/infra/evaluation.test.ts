@@ -128,6 +128,28 @@ describe('evaluation', () => {
     expect(starts[0]!.Resource).toEqual({ Ref: machine });
   });
 
+  it('lets the API stop executions of the evaluation state machine only (cancel), and tells it the machine', () => {
+    // Prepare
+    const machine = logicalId(template, 'AWS::StepFunctions::StateMachine', 'EvaluationStateMachine');
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(template, 'AWS::Lambda::Function', 'ApiHandler')]!;
+    const apiRole = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+
+    // Act
+    const stops = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === apiRole))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((s) => [s.Action].flat().includes('states:StopExecution'));
+    const everyStop = policyStatements(template).filter((s) => [s.Action].flat().includes('states:StopExecution'));
+
+    // Assess
+    expect(stops).toHaveLength(1);
+    expect([stops[0]!.Action].flat()).toEqual(['states:StopExecution']);
+    expect(JSON.stringify(stops[0]!.Resource)).toContain(':execution:symbiont-dev-evaluate:*');
+    // The state machine's own role stops nothing it did not start; only the API holds the grant.
+    expect(everyStop).toHaveLength(1);
+    expect(fn.Properties.Environment.Variables.STATE_MACHINE_ARN).toEqual({ Ref: machine });
+  });
+
   it('grants no wildcard action', () => {
     // Act
     const wildcards = wildcardActions(policyStatements(template));

@@ -10,6 +10,7 @@ import {
   requestedEvaluationSchema,
   requestEvaluationBodySchema,
   requestIdParamsSchema,
+  cancelledRequestSchema,
 } from '../schemas.ts';
 import { evaluations } from './commits.ts';
 
@@ -76,6 +77,39 @@ export const evaluationRoutes: readonly Route[] = [
     handle: async ({ params }, { deps }) => {
       const { pointers: _pointers, baselineOrder: _order, trigger: _trigger, ...shown } = await evaluations(deps).getRequest(params.id);
       return shown;
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/evaluations/requests/{id}/cancel',
+    operationId: 'cancelEvaluationRequest',
+    summary: 'Cancels a queued or running request: its executions stop, later parts never start, what had not run counts as cancelled.',
+    description: 'A request that ended already (finished, failed, cancelled) is answered as it is, with `cancelled: false`.',
+    tags: ['evaluations'],
+    access: ['admin', 'scientist'],
+    request: { params: requestIdParamsSchema },
+    response: { description: 'The request after the cancel.', schema: cancelledRequestSchema },
+    errors: [404],
+    handle: async ({ params }, { caller, deps }) => {
+      const { request, cancelled } = await evaluations(deps).cancelRequest(params.id, caller);
+      const { pointers: _pointers, baselineOrder: _order, trigger: _trigger, ...shown } = request;
+      return { request: shown, cancelled };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/evaluations/{id}/rerun',
+    operationId: 'rerunEvaluation',
+    summary: 'Runs one evaluation again as a request of its own (reason `rerun`); the earlier evaluation stays, and both are listed.',
+    tags: ['evaluations'],
+    access: ['admin'],
+    request: { params: evaluationIdParamsSchema },
+    response: { status: 202, description: 'The rerun request, recorded and queued.', schema: requestedEvaluationSchema },
+    errors: [404],
+    handle: async ({ params }, { caller, deps }) => {
+      const { request, created } = await evaluations(deps).rerunEvaluation(params.id, caller);
+      const { pointers: _pointers, baselineOrder: _order, trigger: _trigger, ...shown } = request;
+      return new Reply({ request: shown, created }, 202);
     },
   }),
   defineRoute({
