@@ -3,6 +3,8 @@ import middy from '@middy/core';
 import { loadConfig } from '#config/load';
 import { sqsEvaluationQueue } from '#evaluation/queue';
 import { runEvaluationTask, type EvaluationTaskDeps } from '#evaluation/tasks';
+import { createDiagnostics } from '#reports/diagnostics';
+import { sqsReportQueue } from '#reports/messages';
 import { createDocumentClient, createS3Client, createSqsClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';
@@ -10,12 +12,15 @@ import { env } from '#shared/resources';
 import { Table } from '#store/table';
 
 // Read once per container: a missing variable or a bad config fails the cold start, by name.
+const table = new Table(createDocumentClient(), requireEnv(env.tableName));
 const deps: EvaluationTaskDeps = {
-  table: new Table(createDocumentClient(), requireEnv(env.tableName)),
+  table,
   s3: createS3Client(),
   dataBucket: requireEnv(env.dataBucket),
   config: loadConfig().config,
   queue: sqsEvaluationQueue(createSqsClient(), requireEnv(env.evaluationQueueUrl)),
+  // Regressions' diagnostic reports are recorded and queued for render-report.
+  diagnostics: createDiagnostics({ table, queue: sqsReportQueue(createSqsClient(), requireEnv(env.reportQueueUrl)) }),
 };
 
 /**

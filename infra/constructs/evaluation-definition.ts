@@ -15,12 +15,15 @@ import { otherStates, retryableErrors, taskStates, type TaskStateName } from '#e
  *              └ EvaluatePoints (Map, ≤ 40 at once)
  *                  └ StartPoint ─> RunStages (Map, in order) { RunStage } ─> RecordScores ─> Compare
  *                      (any of them failing ─> RecordFailure: a `failed` evaluation with its stderr tail)
- *         ─> Tally ─> Regressed? ─(yes)─> ReportWanted ─> Finish
- *                               └─(no)──────────────────> Finish
+ *         ─> Tally ─> Regressed? ─(yes)─> Diagnose ─> Finish
+ *                               │            └(failed when retried)─> DiagnosticFailed ─> Finish
+ *                               └─(no)──────────────────────────────────────────────> Finish
  * ```
  * Map iterations write to the table and return nothing (`ResultPath: null`), so the execution's
  * state holds ids only. Every task is retried on transient errors; a failure of Prepare, the Map
- * or Tally goes to Finish, which records it and fails the execution.
+ * or Tally goes to Finish, which records it and fails the execution. Diagnose (the regressions'
+ * diagnostic reports) never does: its failure is recorded on the evaluations by DiagnosticFailed
+ * and the part finishes as it would have.
  */
 
 /**
@@ -268,10 +271,17 @@ export function evaluationDefinition(scope: Construct, props: EvaluationDefiniti
   const finish = task('Finish', { state: sfn.JsonPath.entirePayload });
   const prepare = task('Prepare', { requestId, part }, { resultPath: '$.plan' });
   const tally = task('Tally', { requestId, part }, { resultPath: '$.tally' });
-  const reportWanted = task('ReportWanted', { requestId, evaluationIds: sfn.JsonPath.listAt('$.tally.evaluationIds') });
-  for (const state of [prepare, phases, tally, reportWanted]) state.addCatch(finish, caught);
+  for (const state of [prepare, phases, tally]) state.addCatch(finish, caught);
+  // A diagnostic never fails the part: its errors land in `$.diagnosticError`, which Finish does not read.
+  const regressions = sfn.JsonPath.listAt('$.tally.evaluationIds');
+  const diagnose = task('Diagnose', { requestId, evaluationIds: regressions }, { resultPath: '$.diagnostics' });
+  const diagnosticFailed = task('DiagnosticFailed', { requestId, evaluationIds: regressions, error: sfn.JsonPath.objectAt('$.diagnosticError') });
+  const diagnosticCaught = { errors: [sfn.Errors.ALL], resultPath: '$.diagnosticError' };
+  diagnose.addCatch(diagnosticFailed, diagnosticCaught);
+  diagnosticFailed.addCatch(finish, { errors: [sfn.Errors.ALL], resultPath: '$.diagnosticFailedError' });
+  diagnosticFailed.next(finish);
   const regressed = new sfn.Choice(scope, otherStates.regressed, { stateName: otherStates.regressed })
-    .when(sfn.Condition.booleanEquals('$.tally.regressed', true), reportWanted.next(finish))
+    .when(sfn.Condition.booleanEquals('$.tally.regressed', true), diagnose.next(finish))
     .otherwise(finish);
   return prepare.next(phases).next(tally).next(regressed);
 }

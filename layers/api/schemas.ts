@@ -568,7 +568,18 @@ export const evaluationSchema = z
       .optional(),
     stages: z.array(z.object({ repeat: z.number().int(), stage: z.number().int(), name: z.string(), durationMs: z.number(), exitCode: z.number().int().nullable() })).optional(),
     artifactsPrefix: z.string().openapi({ description: 'Where outputs, logs and stage results are in the data bucket.' }),
-    report: z.object({ status: z.literal('wanted'), template: z.string().optional() }).optional(),
+    report: z
+      .object({
+        status: z.enum(['wanted', 'queued', 'rendering', 'succeeded', 'failed']).openapi({ description: "The report's own status when it was made; `failed` with `reason` when it could not be made." }),
+        reportId: z.string().optional().openapi({ description: 'GET /reports/{id} shows it.' }),
+        template: z.string().optional(),
+        reason: z.string().optional().openapi({ description: 'Why the diagnostic failed: it could not be made, or its notebook failed.' }),
+        at: z.string().optional(),
+        html: z.string().optional().openapi({ description: 'A presigned GET URL of the rendered report (GET /evaluations/{id} only, once rendered).' }),
+        expiresAt: z.string().optional(),
+      })
+      .optional()
+      .openapi({ description: "A regression's diagnostic report: the pipeline's onRegression template rendered with this evaluation, its baseline and the comparison." }),
     createdAt: z.string(),
     updatedAt: z.string(),
     startedAt: z.string(),

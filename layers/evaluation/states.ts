@@ -14,7 +14,8 @@ export const taskStates = {
   Compare: 'compare',
   RecordFailure: 'record-failure',
   Tally: 'tally',
-  ReportWanted: 'report-wanted',
+  Diagnose: 'diagnose',
+  DiagnosticFailed: 'diagnostic-failed',
   Finish: 'finish',
 } as const satisfies Record<string, TaskName>;
 

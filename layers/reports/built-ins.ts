@@ -21,7 +21,12 @@ export const BUILT_IN_PARAMETERS = [
   'evaluation_scores',
   'baseline_scores',
   'comparison',
+  'evaluation_outputs',
+  'baseline_outputs',
 ] as const;
+
+/** Stage outputs by stage name, then by file (relative to the stage's output folder): presigned GET URLs. */
+export type StageOutputs = Record<string, Record<string, string>>;
 
 /** What the built-ins are made from, looked up by the renderer. */
 export interface BuiltInSources {
@@ -29,6 +34,8 @@ export interface BuiltInSources {
   /** A presigned GET URL of the version's file, valid while the report renders. */
   readonly datasetUrl?: string;
   readonly comparison?: EvaluationComparison;
+  /** The first repeat's stage outputs of the evaluation and of its baseline. */
+  readonly outputs?: { readonly evaluation: StageOutputs; readonly baseline?: StageOutputs };
 }
 
 /** The built-in parameters of a report, by name (only those its inputs provide). */
@@ -74,6 +81,8 @@ export function builtInParameters(report: Pick<ReportRecord, 'dataset' | 'evalua
     values.evaluation_scores = means(head.scores);
     values.baseline_scores = base ? means(base.scores) : null;
     values.comparison = { verdict: comparison.verdict, regressed: comparison.regressed, metrics: comparison.metrics };
+    values.evaluation_outputs = sources.outputs?.evaluation ?? {};
+    values.baseline_outputs = base ? (sources.outputs?.baseline ?? {}) : null;
   }
   return values;
 }

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 /**
@@ -20,6 +20,8 @@ export interface ReportBucket {
   getText(key: string): Promise<string>;
   /** A GET URL valid for `seconds`; `fileName` makes browsers download under that name. */
   presign(key: string, seconds: number, options?: { fileName?: string; contentType?: string }): Promise<string>;
+  /** The keys under `prefix`, every page of them. */
+  list(prefix: string): Promise<string[]>;
 }
 
 export function s3ReportBucket(s3: S3Client, bucket: string): ReportBucket {
@@ -30,6 +32,16 @@ export function s3ReportBucket(s3: S3Client, bucket: string): ReportBucket {
     async getText(key) {
       const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return (await answer.Body?.transformToString('utf-8')) ?? '';
+    },
+    async list(prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        keys.push(...(page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : [])));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
     },
     presign(key, seconds, options = {}) {
       return getSignedUrl(

@@ -1,10 +1,11 @@
 import type { SymbiontConfig } from '#config/schema';
 import type { EvaluationComparison } from '#evaluation/service';
+import { evaluationPrefix, stageFiles } from '#evaluation/stage-contract';
 import { logger } from '#shared/observability';
 import { getReport, updateReport, type ReportRecord } from '#store/reports';
 import type { Table } from '#store/table';
 import { getVersion } from '#store/versions';
-import { builtInParameters } from './built-ins.ts';
+import { builtInParameters, type StageOutputs } from './built-ins.ts';
 import { KernelUnavailableError, ReportError, UntranslatableParameterError } from './errors.ts';
 import type { ExecutionFailure, NotebookExecutor } from './executor.ts';
 import { injectParameters } from './inject.ts';
@@ -119,9 +120,39 @@ async function resolveBuiltIns(report: ReportRecord, deps: RenderReportDeps): Pr
   // Valid while the notebook may run, and a little longer.
   const datasetUrl = version ? await deps.bucket.presign(version.key, (deps.totalTimeoutSeconds ?? 780) + 300) : undefined;
   const comparison = report.evaluationId ? await deps.compare(report.evaluationId) : undefined;
-  const values = builtInParameters(report, { ...(version ? { version } : {}), ...(datasetUrl ? { datasetUrl } : {}), ...(comparison ? { comparison } : {}) }, deps.config);
+  const seconds = (deps.totalTimeoutSeconds ?? 780) + 300;
+  const outputs = comparison
+    ? {
+        evaluation: await stageOutputs(deps.bucket, comparison.head.evaluationId, seconds),
+        ...(comparison.base ? { baseline: await stageOutputs(deps.bucket, comparison.base.evaluationId, seconds) } : {}),
+      }
+    : undefined;
+  const values = builtInParameters(
+    report,
+    { ...(version ? { version } : {}), ...(datasetUrl ? { datasetUrl } : {}), ...(comparison ? { comparison } : {}), ...(outputs ? { outputs } : {}) },
+    deps.config,
+  );
   // JSON round trip: optional fields left undefined are dropped rather than written as None.
   return JSON.parse(JSON.stringify(values)) as Record<string, unknown>;
+}
+
+/**
+ * What the stages of an evaluation's first repeat wrote to `$SYMBIONT_OUTPUT`, by stage name and
+ * file, as presigned GET URLs: a diagnostic reads the predictions of the evaluation and of its
+ * baseline side by side without knowing the bucket.
+ */
+async function stageOutputs(bucket: RenderReportDeps['bucket'], evaluationId: string, seconds: number): Promise<StageOutputs> {
+  const repeat = `${evaluationPrefix(evaluationId)}r1/`;
+  const outputs: StageOutputs = {};
+  for (const key of await bucket.list(repeat)) {
+    // <n>-<stage>/output/<file>
+    const match = /^\d+-([^/]+)\/(.+)$/.exec(key.slice(repeat.length));
+    if (!match || !match[2]!.startsWith(stageFiles.output)) continue;
+    const file = match[2]!.slice(stageFiles.output.length);
+    if (!file) continue;
+    (outputs[match[1]!] ??= {})[file] = await bucket.presign(key, seconds);
+  }
+  return outputs;
 }
 
 function describeReport(report: ReportRecord): [string, string][] {

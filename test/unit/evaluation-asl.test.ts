@@ -36,6 +36,9 @@ interface Scenario {
   readonly stageError?: { evaluationId: string; stage: number; error: Error; once?: boolean };
   readonly prepareError?: Error;
   readonly stageDelayMs?: number;
+  /** Throws from `diagnose` (once or always), and from `diagnostic-failed`. */
+  readonly diagnoseError?: { error: Error; once?: boolean };
+  readonly diagnosticFailedError?: Error;
 }
 
 function run(evaluationId: string, stage: number): StageRun {
@@ -69,6 +72,7 @@ async function execute(scenario: Scenario = {}): Promise<{ execution: ExecutionR
   const calls: Call[] = [];
   const stages: { evaluationId: string; stage: number }[] = [];
   let thrown = false;
+  let diagnoseThrown = false;
   let inFlight = 0;
   let maxInFlight = 0;
   const tasks = async (payload: unknown) => {
@@ -84,6 +88,17 @@ async function execute(scenario: Scenario = {}): Promise<{ execution: ExecutionR
         const regressed = scenario.regressed ?? [];
         return { regressed: regressed.length > 0, evaluationIds: regressed };
       }
+      case 'diagnose': {
+        const failing = scenario.diagnoseError;
+        if (failing && !(failing.once && diagnoseThrown)) {
+          diagnoseThrown = true;
+          throw failing.error;
+        }
+        return { queued: (call.evaluationIds as string[]).length, failed: 0 };
+      }
+      case 'diagnostic-failed':
+        if (scenario.diagnosticFailedError) throw scenario.diagnosticFailedError;
+        return {};
       case 'finish': {
         const state = call.state as { error?: { Error: string } };
         if (state.error) throw new EvaluationPartFailedError(`part failed: ${state.error.Error}`);
@@ -230,21 +245,61 @@ describe('the evaluation state machine under aws-local-stepfunctions', () => {
     expect(stages.filter((s) => s.stage === 0)).toEqual([{ evaluationId: 'E1', stage: 0 }]);
   });
 
-  it('asks for a report when the part found regressions', async () => {
+  it('makes the diagnostic reports of the part’s regressions, then finishes', async () => {
     // Act
-    const { calls } = await execute({ regressed: ['E2'] });
+    const { execution, calls } = await execute({ regressed: ['E2'] });
 
     // Assess
-    expect(tasksNamed(calls, 'report-wanted')).toEqual([{ task: 'report-wanted', requestId: '01JD8X5Q3ZC9W8M2V7K4T6R1YB', evaluationIds: ['E2'] }]);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(tasksNamed(calls, 'diagnose')).toEqual([{ task: 'diagnose', requestId: '01JD8X5Q3ZC9W8M2V7K4T6R1YB', evaluationIds: ['E2'] }]);
+    expect(calls.map((c) => c.task).slice(-3)).toEqual(['tally', 'diagnose', 'finish']);
+    expect(tasksNamed(calls, 'diagnostic-failed')).toEqual([]);
   });
 
-  it('asks for no report without regressions', async () => {
+  it('makes no diagnostic report without regressions', async () => {
     // Act
     const { calls } = await execute({ regressed: [] });
 
     // Assess
-    expect(tasksNamed(calls, 'report-wanted')).toEqual([]);
+    expect(tasksNamed(calls, 'diagnose')).toEqual([]);
     expect(tasksNamed(calls, 'finish')).toHaveLength(1);
+  });
+
+  it('retries a diagnostic that failed on a transient error', async () => {
+    // Act
+    const { execution, calls } = await execute({ regressed: ['E2'], diagnoseError: { error: new TransientTaskError('report queue throttled'), once: true } });
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(tasksNamed(calls, 'diagnose')).toHaveLength(2);
+    expect(tasksNamed(calls, 'diagnostic-failed')).toEqual([]);
+  });
+
+  it('records a diagnostic that kept failing on the evaluations and finishes the part as succeeded', async () => {
+    // Act
+    const { execution, calls } = await execute({ regressed: ['E2'], diagnoseError: { error: new TransientTaskError('report queue unreachable') } });
+
+    // Assess: tried 1 + 4 times, recorded, and the part is not failed by it.
+    expect(tasksNamed(calls, 'diagnose')).toHaveLength(5);
+    expect(tasksNamed(calls, 'diagnostic-failed')).toEqual([
+      { task: 'diagnostic-failed', requestId: '01JD8X5Q3ZC9W8M2V7K4T6R1YB', evaluationIds: ['E2'], error: { Error: 'TransientTaskError', Cause: 'report queue unreachable' } },
+    ]);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect((tasksNamed(calls, 'finish')[0]!.state as { error?: unknown }).error).toBeUndefined();
+  });
+
+  it('finishes the part even when recording a failed diagnostic fails too', async () => {
+    // Act
+    const { execution, calls } = await execute({
+      regressed: ['E2'],
+      diagnoseError: { error: new InvalidTaskInputError('no such request') },
+      diagnosticFailedError: new InvalidTaskInputError('still no such request'),
+    });
+
+    // Assess
+    expect(tasksNamed(calls, 'diagnose')).toHaveLength(1);
+    expect(tasksNamed(calls, 'finish')).toHaveLength(1);
+    expect(execution.status).toBe('SUCCEEDED');
   });
 
   it('fails the execution when a part cannot be prepared, after Finish has recorded why', async () => {

@@ -29,6 +29,9 @@ class MemoryBucket implements ReportBucket {
   async presign(key: string, seconds: number) {
     return `https://bucket.test/${key}?expires=${seconds}`;
   }
+  async list(prefix: string) {
+    return [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+  }
 }
 
 /** An executor that records what it was given and answers as told. */

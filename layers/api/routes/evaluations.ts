@@ -1,4 +1,6 @@
-import { defineRoute, Reply, type Route } from '../route.ts';
+import { ReportNotFoundError } from '#reports/errors';
+import type { EvaluationReport } from '#store/evaluations';
+import { defineRoute, Reply, type ApiDependencies, type Route } from '../route.ts';
 import {
   compareQuerySchema,
   comparisonSchema,
@@ -62,13 +64,16 @@ export const evaluationRoutes: readonly Route[] = [
     request: { params: evaluationIdParamsSchema },
     response: { description: 'The evaluation.', schema: evaluationSchema },
     errors: [404],
-    handle: async ({ params }, { deps }) => evaluations(deps).getEvaluation(params.id),
+    handle: async ({ params }, { deps }) => {
+      const evaluation = await evaluations(deps).getEvaluation(params.id);
+      return { ...evaluation, ...(evaluation.report ? { report: await diagnosticReport(evaluation.report, deps) } : {}) };
+    },
   }),
   defineRoute({
     method: 'get',
     path: '/evaluations/requests/{id}',
     operationId: 'getEvaluationRequest',
-    summary: 'Shows an evaluation request and its progress (done, failed, regressed of total).',
+    summary: 'Shows an evaluation request, its progress (done, failed, cancelled, regressed of total) and, per metric, its best points so far.',
     tags: ['evaluations'],
     access: readers,
     request: { params: requestIdParamsSchema },
@@ -126,3 +131,25 @@ export const evaluationRoutes: readonly Route[] = [
     handle: async ({ query }, { deps }) => evaluations(deps).compare(query.head, query.base),
   }),
 ];
+
+/**
+ * An evaluation's diagnostic report as it stands now: the report's own status (the evaluation
+ * recorded `queued` when it was made) and, once rendered, a presigned URL of its HTML. A report
+ * the reports service cannot show (not available here, gone) leaves the link as recorded.
+ */
+async function diagnosticReport(link: EvaluationReport, deps: ApiDependencies) {
+  if (!link.reportId || !deps.reports) return link;
+  try {
+    const report = await deps.reports.getReport(link.reportId);
+    const reason = report.error ? `${report.error.name}: ${report.error.message}${report.error.cell ? ` (cell ${report.error.cell})` : ''}` : link.reason;
+    return {
+      ...link,
+      status: report.status,
+      ...(reason ? { reason } : {}),
+      ...(report.urls?.html ? { html: report.urls.html, expiresAt: report.urls.expiresAt } : {}),
+    };
+  } catch (error) {
+    if (error instanceof ReportNotFoundError) return link;
+    throw error;
+  }
+}
