@@ -239,6 +239,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
         dataDir,
         s3: clients.s3,
         functionPrefix: names.table,
+        ...(config.local.evaluationConcurrency ? { pointConcurrency: config.local.evaluationConcurrency } : {}),
       });
       logger.info('evaluation state machine ready', { stateMachineArn: registered, definition: cached ? 'kept from the last start' : 'built' });
     }
@@ -351,6 +352,8 @@ async function loadApi(config: SymbiontConfig, tokens: TokenMap): Promise<HttpAp
   const { createDataAccessFromEnv } = await import('#api/data-access');
   // Every work queue's DLQ (DEAD_LETTER_QUEUES), as in AWS: `symbiont dlq`.
   const { createDeadLetterServiceFromEnv } = await import('#operations/dead-letters');
+  // The web console at `/`: built in memory with esbuild on first use (the session cookie signs its calls).
+  const [{ consoleAssets }, { buildConsole }] = await Promise.all([import('#console/assets'), import('#console/build')]);
   const api = createApi({
     store,
     config,
@@ -361,6 +364,7 @@ async function loadApi(config: SymbiontConfig, tokens: TokenMap): Promise<HttpAp
     sftpUsers,
     githubWebhook,
     deadLetters: createDeadLetterServiceFromEnv(),
+    console: consoleAssets({ config: { mode: 'local' }, load: buildConsole }),
   });
   return (event) => api.handle(event);
 }

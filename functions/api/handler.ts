@@ -12,6 +12,8 @@ import { createReportServiceFromEnv } from '#reports/service';
 import { createSftpUserServiceFromEnv } from '#sftp/users';
 import { createGithubWebhookFromEnv } from '#evaluation/webhook-secret';
 import { createDeadLetterServiceFromEnv } from '#operations/dead-letters';
+import { consoleAssets, consoleConfigFromEnv, readConsoleDir } from '#console/assets';
+import { join } from 'node:path';
 
 // Built once per container: a missing variable, a bad role map or a bad config fails the cold
 // start with its name instead of every request.
@@ -31,6 +33,8 @@ const api = createApi({
   githubWebhook: createGithubWebhookFromEnv(config),
   // Every work queue's DLQ (DEAD_LETTER_QUEUES), for admins: `symbiont dlq list|show|redrive`.
   deadLetters: createDeadLetterServiceFromEnv(),
+  // The web console: its bundle is copied beside this handler at bundling time (console/app.js, app.css).
+  console: consoleAssets({ config: () => consoleConfigFromEnv(), load: () => readConsoleDir(join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), 'console')) }),
 });
 
 /** The HTTP API (payload format 2.0): every route goes through the one router. */

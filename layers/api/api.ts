@@ -5,6 +5,7 @@ import { commitRoutes } from './routes/commits.ts';
 import { evaluationRoutes } from './routes/evaluations.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { sftpUserRoutes } from './routes/sftp-users.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { uploadRoutes } from './routes/uploads.ts';
@@ -15,7 +16,7 @@ import { deadLetterRoutes } from './routes/dead-letters.ts';
  * Every route of the HTTP API. A new capability adds its route module here; the router, the
  * OpenAPI document and the stack's API Gateway routes (public or IAM) are all built from this list.
  */
-export const apiRoutes: readonly Route[] = [...metaRoutes, ...uploadRoutes, ...datasetRoutes, ...commitRoutes, ...evaluationRoutes, ...sftpUserRoutes, ...reportRoutes, ...webhookRoutes, ...deadLetterRoutes];
+export const apiRoutes: readonly Route[] = [...metaRoutes, ...consoleRoutes, ...uploadRoutes, ...datasetRoutes, ...commitRoutes, ...evaluationRoutes, ...sftpUserRoutes, ...reportRoutes, ...webhookRoutes, ...deadLetterRoutes];
 
 /**
  * What the API is built from: the same in Lambda and in the local runtime. Each capability's

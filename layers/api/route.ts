@@ -6,6 +6,7 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { SymbiontConfig } from '#config/schema';
+import type { ConsoleAssets } from '#console/assets';
 import type { EvaluationService } from '#evaluation/service';
 import type { GithubWebhook } from '#evaluation/github-webhook';
 import type { DeadLetterService } from '#operations/dead-letters';
@@ -65,6 +66,8 @@ export interface ApiDependencies {
   readonly githubWebhook?: GithubWebhook;
   /** The work queues' DLQs; absent where the API is built without them (their routes then answer 503). */
   readonly deadLetters?: DeadLetterService;
+  /** The web console's shell and bundle; absent where the API is built without it (`/` then redirects to /docs). */
+  readonly console?: ConsoleAssets;
 }
 
 /** The generated OpenAPI 3.1 document (typed through the generator, whose types package is its own). */
@@ -129,7 +132,7 @@ export interface RouteSpec<
     readonly description: string;
     readonly schema: R;
     /** @default 'application/json' */
-    readonly contentType?: 'application/json' | 'text/html';
+    readonly contentType?: 'application/json' | 'text/html' | 'text/javascript' | 'text/css';
   };
   /** Error statuses worth documenting besides the ones every route may give (400, 401, 403, 500). */
   readonly errors?: readonly number[];

@@ -79,6 +79,11 @@ export const env = {
   sftpServerId: 'SFTP_SERVER_ID',
   /** The one IAM role run-time SFTP users get; their session policy scopes it to their folder. */
   sftpUserRoleArn: 'SFTP_USER_ROLE_ARN',
+  /** The web console's sign-in in AWS (the API function): Cognito user pool, app client, identity pool, managed login domain. */
+  consoleUserPoolId: 'CONSOLE_USER_POOL_ID',
+  consoleClientId: 'CONSOLE_CLIENT_ID',
+  consoleIdentityPoolId: 'CONSOLE_IDENTITY_POOL_ID',
+  consoleAuthDomain: 'CONSOLE_AUTH_DOMAIN',
 } as const;
 
 /** The evaluation state machine as the stack and the local runtime name it. */

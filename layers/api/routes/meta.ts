@@ -6,17 +6,6 @@ import { docsPageSchema, healthSchema, openApiDocumentSchema } from '../schemas.
 export const metaRoutes: readonly Route[] = [
   defineRoute({
     method: 'get',
-    path: '/',
-    operationId: 'getHome',
-    summary: 'Sends a browser to the API documentation (the console will live here).',
-    tags: ['meta'],
-    access: 'public',
-    response: { description: 'A redirect to /docs.', schema: docsPageSchema, contentType: 'text/html' },
-    // Relative, so that it also works under a named API Gateway stage.
-    handle: () => new Reply('', 302, { location: 'docs', 'cache-control': 'no-store' }),
-  }),
-  defineRoute({
-    method: 'get',
     path: '/health',
     operationId: 'getHealth',
     summary: 'Says the API answers.',
