@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { SymbiontConfig } from '#config/schema';
 import { evaluation as layout } from '#shared/resources';
 import { stageRunSchema, type StageRun } from '#evaluation/stage-contract';
-import { stageStates, taskStates, type TaskStateName } from '#evaluation/states';
+import { otherStates, stageStates, taskStates, type TaskStateName } from '#evaluation/states';
 import type { StateMachineJson } from '../infra/constructs/evaluation-definition.ts';
 import { lambdaContext } from './sqs-poller.ts';
 import { createStageRunner } from './stage-runner.ts';
@@ -52,6 +52,34 @@ export interface LocalEvaluationOptions {
   readonly s3: S3Client;
   /** The function name prefix the stack's functions would have locally (`symbiont-<stage>`). */
   readonly functionPrefix: string;
+  /** Points evaluated at once (the points Map's MaxConcurrency, config `local.evaluationConcurrency`). @default the definition's */
+  readonly pointConcurrency?: number;
+}
+
+/**
+ * The definition with the points Map's MaxConcurrency set: in AWS it is the stack's knob; locally,
+ * where stages share one machine, the config's `local.evaluationConcurrency` sets it.
+ */
+export function withPointConcurrency(definition: StateMachineJson, concurrency: number): StateMachineJson {
+  let found = false;
+  const visit = (graph: Record<string, unknown>): Record<string, unknown> => ({
+    ...graph,
+    States: Object.fromEntries(
+      Object.entries(graph.States as Record<string, Record<string, unknown>>).map(([name, state]) => {
+        let next = state;
+        if (name === otherStates.points) {
+          found = true;
+          next = { ...next, MaxConcurrency: concurrency };
+        }
+        const processor = (next.ItemProcessor ?? next.Iterator) as Record<string, unknown> | undefined;
+        if (processor) next = { ...next, [next.ItemProcessor ? 'ItemProcessor' : 'Iterator']: visit(processor) };
+        return [name, next];
+      }),
+    ),
+  });
+  const patched = visit(definition as unknown as Record<string, unknown>) as unknown as StateMachineJson;
+  if (!found) throw new Error(`the evaluation definition has no ${otherStates.points} Map to set the concurrency of`);
+  return patched;
 }
 
 /** Registers the evaluation state machine and answers its ARN. */
@@ -61,7 +89,7 @@ export async function registerLocalEvaluation(options: LocalEvaluationOptions): 
   const runner = createStageRunner({ config: options.config, configDir: options.configDir, dataDir: options.dataDir, s3: options.s3 });
   return options.face.register({
     name: layout.stateMachineName(options.stage),
-    definition: options.definition,
+    definition: options.pointConcurrency === undefined ? options.definition : withPointConcurrency(options.definition, options.pointConcurrency),
     overrides: evaluationOverrides({
       tasks: invokeLocally(handler as never, `${options.functionPrefix}-evaluation-tasks`, options.region, 300),
       runStage: (run) => runner.run(run),

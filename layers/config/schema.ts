@@ -181,6 +181,8 @@ export const localSchema = z.strictObject({
   stepFunctionsPort: z.number().int().min(0).max(65535).default(4584),
   sftpPort: z.number().int().min(0).max(65535).default(2222),
   dataDir: z.string().default('.symbiont'),
+  /** Points of a request evaluated at once locally (the points Map's MaxConcurrency). @default the stack's (40) */
+  evaluationConcurrency: z.number().int().min(1).max(40).optional(),
 });
 
 export const configSchema = z

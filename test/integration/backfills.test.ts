@@ -1,0 +1,300 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocal, type LocalRuntime } from '#local/runtime';
+import { exampleConfig, freePorts, repoRoot, tempDataDir, waitFor } from './local-helpers.ts';
+
+/**
+ * Backfills, sweeps, repeats, reruns and cancels through the local runtime: a repository of ten
+ * default-branch commits whose one stage (`node stage.mjs`) scores a known function of its
+ * parameters, sleeps when asked to (so that a cancel lands midway), and writes a `noisy` metric
+ * that varies with SYMBIONT_REPEAT around the commit's `level.txt`; two readings versions; points
+ * evaluated two at a time (`local.evaluationConcurrency`).
+ */
+
+const run = promisify(execFile);
+
+/** The stage: score peaks at x = 3, y = 2; noisy = level ± noise by repeat (−1, 0, +1). */
+const STAGE = `
+import { readFileSync, writeFileSync } from 'node:fs';
+const params = JSON.parse(process.env.SYMBIONT_PARAMS);
+const repeat = Number(process.env.SYMBIONT_REPEAT);
+const level = Number(readFileSync('level.txt', 'utf8'));
+if (params.sleep) await new Promise((resolve) => setTimeout(resolve, params.sleep));
+const offset = [-1, 0, 1][(repeat - 1) % 3];
+writeFileSync(process.env.SYMBIONT_OUTPUT + '/metrics.json', JSON.stringify({
+  score: -((params.x - 3) ** 2) - (params.y - 2) ** 2,
+  noisy: level + params.noise * offset,
+}));
+`;
+
+interface Request {
+  requestId: string;
+  status: string;
+  reason: string;
+  done: number;
+  failed: number;
+  cancelled: number;
+  total: number;
+  executions: string[];
+  rerunOf?: string;
+  summary?: Record<string, { goal: string; best: { evaluationId: string; parameters: Record<string, number>; mean: number; n: number }[] }>;
+}
+interface Evaluation {
+  evaluationId: string;
+  requestId: string;
+  status: string;
+  commitSet: Record<string, string>;
+  version: number;
+  parameters: Record<string, number>;
+  isBaselineCommitSet: boolean;
+  baselineEvaluationId?: string;
+  reason?: string;
+  scores?: Record<string, { mean: number; spread?: number; n?: number; values: number[] }>;
+  comparison?: Record<string, { verdict: string; noise?: number; delta?: number; allowed?: number }>;
+  verdict?: string;
+}
+
+describe('backfills, sweeps, repeats, reruns and cancels, locally', () => {
+  const dir = tempDataDir('backfills');
+  const repo = join(dir.path, 'repos', 'lab');
+  let runtime: LocalRuntime;
+  const history: string[] = [];
+  let within: string;
+  let beyond: string;
+
+  const git = async (...args: string[]) =>
+    (await run('git', ['-C', repo, '-c', 'user.name=Test', '-c', 'user.email=test@symbiont.invalid', '-c', 'commit.gpgsign=false', ...args])).stdout.trim();
+
+  async function api<T>(method: string, path: string, body?: unknown, token = runtime.endpoints.tokens.admin): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${runtime.endpoints.api}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  }
+
+  const ended = (status: string) => ['finished', 'failed', 'cancelled'].includes(status);
+
+  async function waitForRequest(requestId: string, timeoutMs = 120_000): Promise<Request> {
+    return waitFor(
+      `request ${requestId} to end`,
+      async () => {
+        const { body } = await api<Request>('GET', `/evaluations/requests/${requestId}`);
+        return ended(body.status) ? body : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  async function evaluationsOf(requestId: string): Promise<Evaluation[]> {
+    const all: Evaluation[] = [];
+    let cursor: string | undefined;
+    do {
+      const { body } = await api<{ items: Evaluation[]; cursor?: string }>('GET', `/evaluations?request=${requestId}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      all.push(...body.items);
+      cursor = body.cursor;
+    } while (cursor);
+    return all;
+  }
+
+  async function ask(body: Record<string, unknown>): Promise<Request> {
+    const asked = await api<{ request: Request } & { error?: unknown }>('POST', '/evaluations', { pipeline: 'lab', ...body });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+    return asked.body.request;
+  }
+
+  beforeAll(async () => {
+    mkdirSync(repo, { recursive: true });
+    await git('init', '--quiet', '--initial-branch=main');
+    writeFileSync(join(repo, 'stage.mjs'), STAGE);
+    for (let i = 1; i <= 10; i++) {
+      writeFileSync(join(repo, 'level.txt'), '1.0\n');
+      writeFileSync(join(repo, 'CHANGES'), `change ${i}\n`);
+      await git('add', '-A');
+      await git('commit', '--quiet', '-m', `change ${i}`);
+      history.push(await git('rev-parse', 'HEAD'));
+    }
+    // Two commits off the default branch: noisy moves by 0.05 (within the noise) and by 0.5 (beyond it).
+    await git('checkout', '--quiet', '-b', 'within');
+    writeFileSync(join(repo, 'level.txt'), '1.05\n');
+    await git('commit', '--quiet', '-am', 'noisy +0.05');
+    within = await git('rev-parse', 'HEAD');
+    await git('checkout', '--quiet', '-b', 'beyond', 'main');
+    writeFileSync(join(repo, 'level.txt'), '1.5\n');
+    await git('commit', '--quiet', '-am', 'noisy +0.5');
+    beyond = await git('rev-parse', 'HEAD');
+    await git('checkout', '--quiet', 'main');
+
+    const example = JSON.parse(readFileSync(exampleConfig, 'utf8'));
+    const config = {
+      datasets: example.datasets,
+      repositories: { lab: { url: 'https://github.com/acme/lab', defaultBranch: 'main', path: 'repos/lab' } },
+      pipelines: {
+        lab: {
+          stages: [{ repository: 'lab', image: 'acme/lab', command: ['node', 'stage.mjs'] }],
+          datasets: ['readings'],
+          metrics: { score: { goal: 'max', tolerance: { absolute: 0.5 } }, noisy: { goal: 'min', tolerance: { relative: 0.01 } } },
+          parameters: { x: [3], y: [2], sleep: [0], noise: [0] },
+        },
+      },
+      stack: example.stack,
+      local: { evaluationConcurrency: 2 },
+    };
+    const configFile = join(dir.path, 'symbiont.config.json');
+    writeFileSync(configFile, JSON.stringify(config, null, 2));
+    runtime = await startLocal({ configFile, dataDir: join(dir.path, '.symbiont'), ports: freePorts });
+
+    const { endpoints } = runtime;
+    const s3 = new S3Client({ endpoint: endpoints.s3, region: endpoints.region, credentials: { ...endpoints.credentials }, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    for (const [i, file] of ['readings-2025-01-06.csv', 'readings-2025-01-09.csv'].entries()) {
+      await s3.send(new PutObjectCommand({ Bucket: endpoints.buckets.landing, Key: `api/readings/01JD8X5Q3ZC9W8M2V7K4T6R1Y${i}/${file}`, Body: readFileSync(join(repoRoot, 'examples', 'data', file)) }));
+      await waitFor(`readings version ${i + 1}`, async () => ((await api<{ latest?: { version: number } }>('GET', '/datasets/readings')).body.latest?.version === i + 1 ? true : undefined), 30_000);
+    }
+    s3.destroy();
+    // The default branch's history, one push after another: each moves the head.
+    for (const sha of history) expect((await api('POST', '/commits', { repository: 'lab', sha })).status).toBe(201);
+  }, 180_000);
+
+  afterAll(async () => {
+    await runtime?.stop();
+    dir.remove();
+  });
+
+  it('backfills the last 10 default-branch commits × readings v1..v2 as 20 evaluations, never moving the baseline back', async () => {
+    // Act
+    const request = await ask({ commits: { repository: 'lab', last: 10 }, datasetVersions: [{ dataset: 'readings', from: 1, to: 2 }], parameters: { x: [4] } });
+    const finished = await waitForRequest(request.requestId);
+    const evaluations = await evaluationsOf(request.requestId);
+
+    // Assess
+    expect(request).toMatchObject({ reason: 'backfill', total: 20 });
+    expect(finished).toMatchObject({ status: 'finished', done: 20, failed: 0, cancelled: 0 });
+    expect(evaluations).toHaveLength(20);
+    expect(new Set(evaluations.map((e) => `${e.commitSet.lab}@${e.version}`)).size).toBe(20);
+    expect(new Set(evaluations.map((e) => e.commitSet.lab))).toEqual(new Set(history));
+    // Only the head's evaluations are the baseline commit set; every other commit compares with the head's on its version.
+    const headOf = new Map(evaluations.filter((e) => e.commitSet.lab === history.at(-1)).map((e) => [e.version, e.evaluationId]));
+    for (const evaluation of evaluations.filter((e) => e.commitSet.lab !== history.at(-1))) {
+      expect(evaluation.isBaselineCommitSet).toBe(false);
+      expect(evaluation.baselineEvaluationId).toBe(headOf.get(evaluation.version));
+    }
+
+    // Act: a later candidate on the same point still compares with the head, not with an older backfilled commit.
+    const later = await ask({ commitSets: [{ lab: within }], datasetVersions: [{ dataset: 'readings', version: 2 }], parameters: { x: [4] } });
+    await waitForRequest(later.requestId);
+    const [candidate] = await evaluationsOf(later.requestId);
+
+    // Assess
+    expect(candidate!.baselineEvaluationId).toBe(headOf.get(2));
+  }, 180_000);
+
+  it('cancels a backfill midway: its execution stops and what had not run is counted cancelled', async () => {
+    // Arrange: each point sleeps 1.5 s, two at a time
+    const request = await ask({ commits: { repository: 'lab', from: history[0]!.slice(0, 10), to: history[9] }, datasetVersions: [{ dataset: 'readings', from: 1 }], parameters: { sleep: [1500] } });
+    expect(request.total).toBe(20);
+    await waitFor('a few points done', async () => ((await api<Request>('GET', `/evaluations/requests/${request.requestId}`)).body.done >= 3 ? true : undefined), 90_000);
+
+    // Act
+    const cancelled = await api<{ request: Request; cancelled: boolean }>('POST', `/evaluations/requests/${request.requestId}/cancel`, undefined, runtime.endpoints.tokens.scientist);
+    const again = await api<{ request: Request; cancelled: boolean }>('POST', `/evaluations/requests/${request.requestId}/cancel`);
+
+    // Assess
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.cancelled).toBe(true);
+    expect(again.body.cancelled).toBe(false);
+    const { request: after } = cancelled.body;
+    expect(after.status).toBe('cancelled');
+    expect(after.done).toBeGreaterThanOrEqual(3);
+    expect(after.cancelled).toBeGreaterThan(0);
+    expect(after.done + after.failed + after.cancelled).toBe(20);
+    const sfn = new SFNClient({ endpoint: runtime.endpoints.stepfunctions, region: runtime.endpoints.region, credentials: { ...runtime.endpoints.credentials } });
+    const execution = await waitFor(
+      'the execution to stop',
+      async () => {
+        const described = await sfn.send(new DescribeExecutionCommand({ executionArn: `${runtime.endpoints.stateMachines.evaluate.replace(':stateMachine:', ':execution:')}:${after.executions[0]}` }));
+        return described.status === 'RUNNING' ? undefined : described;
+      },
+      15_000,
+    );
+    sfn.destroy();
+    expect(execution.status).toBe('ABORTED');
+    // Nothing runs on: a few seconds later no evaluation is running and the counts stand.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const evaluations = await evaluationsOf(request.requestId);
+    const { body: settled } = await api<Request>('GET', `/evaluations/requests/${request.requestId}`);
+    expect(evaluations.filter((e) => e.status === 'running')).toEqual([]);
+    // Every point is succeeded (ran before the cancel) or cancelled without scores (never ran to the end).
+    expect(evaluations.every((e) => e.status === 'succeeded' || (e.status === 'cancelled' && e.scores === undefined))).toBe(true);
+    expect(evaluations.filter((e) => e.status === 'cancelled').length + (20 - evaluations.length)).toBe(settled.cancelled);
+    expect(settled).toMatchObject({ status: 'cancelled', done: evaluations.filter((e) => e.status === 'succeeded').length });
+    expect(settled.done + settled.failed + settled.cancelled).toBe(20);
+  }, 180_000);
+
+  it('sweeps a 5 × 5 grid of ranges as 25 evaluations and names the best point per metric', async () => {
+    // Act
+    const request = await ask({ parameters: { x: { from: 1, to: 5 }, y: { from: 0, to: 4, step: 1 } }, datasetVersions: [{ dataset: 'readings', version: 1 }] });
+    const finished = await waitForRequest(request.requestId);
+    const evaluations = await evaluationsOf(request.requestId);
+
+    // Assess
+    expect(request).toMatchObject({ reason: 'sweep', total: 25 });
+    expect(finished).toMatchObject({ status: 'finished', done: 25 });
+    expect(evaluations).toHaveLength(25);
+    expect(new Set(evaluations.map((e) => `${e.parameters.x},${e.parameters.y}`)).size).toBe(25);
+    const best = finished.summary!.score!;
+    expect(best.goal).toBe('max');
+    expect(best.best[0]).toMatchObject({ parameters: { x: 3, y: 2 }, mean: 0, n: 1 });
+    expect(best.best.map((b) => b.mean)).toEqual([...best.best.map((b) => b.mean)].sort((a, b) => b - a));
+    expect(best.best[1]!.mean).toBe(-1);
+  }, 180_000);
+
+  it('runs each point n times; a noisy change within its spread is not flagged, beyond it is', async () => {
+    // Act: noisy ± 0.1 over 3 repeats (spread 0.1); base level 1.0
+    const inNoise = await ask({ commitSets: [{ lab: within }], datasetVersions: [{ dataset: 'readings', version: 1 }], parameters: { noise: [0.1] }, repeats: 3 });
+    await waitForRequest(inNoise.requestId);
+    const outOfNoise = await ask({ commitSets: [{ lab: beyond }], datasetVersions: [{ dataset: 'readings', version: 1 }], parameters: { noise: [0.1] }, repeats: 3 });
+    await waitForRequest(outOfNoise.requestId);
+    const [quiet] = (await evaluationsOf(inNoise.requestId)).filter((e) => e.commitSet.lab === within);
+    const [loud] = (await evaluationsOf(outOfNoise.requestId)).filter((e) => e.commitSet.lab === beyond);
+
+    // Assess
+    expect(quiet!.scores!.noisy!.n).toBe(3);
+    quiet!.scores!.noisy!.values.forEach((value, i) => expect(value).toBeCloseTo([0.95, 1.05, 1.15][i]!, 9));
+    expect(quiet!.scores!.noisy!.spread).toBeCloseTo(0.1, 9);
+    expect(quiet!.comparison!.noisy!.delta).toBeGreaterThan(quiet!.comparison!.noisy!.allowed!);
+    expect(quiet!.comparison!.noisy).toMatchObject({ verdict: 'unchanged' });
+    expect(quiet!.comparison!.noisy!.noise).toBeGreaterThan(quiet!.comparison!.noisy!.delta!);
+    expect(loud!.comparison!.noisy).toMatchObject({ verdict: 'regressed' });
+    expect(loud!.verdict).toBe('regressed');
+  }, 180_000);
+
+  it('reruns one evaluation as a request of its own (admins only), keeping the earlier attempt', async () => {
+    // Arrange
+    const first = await ask({ commitSets: [{ lab: history[4]! }], datasetVersions: [{ dataset: 'readings', version: 1 }], parameters: { x: [5] } });
+    await waitForRequest(first.requestId);
+    const [earlier] = (await evaluationsOf(first.requestId)).filter((e) => e.commitSet.lab === history[4]);
+
+    // Act
+    const refused = await api('POST', `/evaluations/${earlier!.evaluationId}/rerun`, undefined, runtime.endpoints.tokens.scientist);
+    const rerun = await api<{ request: Request }>('POST', `/evaluations/${earlier!.evaluationId}/rerun`);
+    const finished = await waitForRequest(rerun.body.request.requestId);
+    const [again] = (await evaluationsOf(finished.requestId)).filter((e) => e.commitSet.lab === history[4]);
+    const { body: both } = await api<{ items: Evaluation[] }>('GET', `/evaluations?repository=lab&commit=${history[4]}&limit=100`);
+
+    // Assess
+    expect(refused.status).toBe(403);
+    expect(rerun.status).toBe(202);
+    expect(finished).toMatchObject({ reason: 'rerun', rerunOf: earlier!.evaluationId, status: 'finished', done: 1 });
+    expect(again!.evaluationId).not.toBe(earlier!.evaluationId);
+    expect(again).toMatchObject({ parameters: earlier!.parameters, version: 1, status: 'succeeded', reason: 'rerun' });
+    const { body: kept } = await api<Evaluation>('GET', `/evaluations/${earlier!.evaluationId}`);
+    expect(kept.status).toBe('succeeded');
+    expect(both.items.map((e) => e.evaluationId)).toEqual(expect.arrayContaining([earlier!.evaluationId, again!.evaluationId]));
+  }, 180_000);
+});
