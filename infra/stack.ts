@@ -66,6 +66,8 @@ export class SymbiontStack extends Stack {
     this.reports = new Reports(this, 'Reports', { storage: this.storage, configFile: props.configFile });
     // The API registers templates and records and queues reports.
     this.reports.grantRequests(this.api.handler, this.storage);
+    // A regression's diagnostic report is recorded and queued by the evaluation state machine's Diagnose task.
+    this.reports.grantDiagnostics(this.evaluation.tasks);
     this.commitIntake = new CommitIntake(this, 'CommitIntake', {
       storage: this.storage,
       evaluation: this.evaluation,

@@ -75,7 +75,7 @@ export function findKernelRuntime(env: NodeJS.ProcessEnv = process.env): KernelR
     if (absent.length < missing.length) missing = REQUIRED_MODULES.filter((m) => absent.includes(m.module)).map((m) => m.debian);
   }
   return {
-    missing: `no Jupyter kernel can run here: install ${missing.join(', ')} (Debian: apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel python3-pandas python3-matplotlib), or set ${JUPYTER_PYTHON_ENV} to a Python that has nbclient and ipykernel. In AWS, reports render in the report container of the diagnostic-reports work (Issue 16), not in the render-report function.`,
+    missing: `no Jupyter kernel can run here: install ${missing.join(', ')} (Debian: apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel python3-pandas python3-matplotlib), or set ${JUPYTER_PYTHON_ENV} to a Python that has nbclient and ipykernel. In AWS, render-report runs as a container image (reports/Dockerfile) that has them.`,
   };
 }
 

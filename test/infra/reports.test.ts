@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { env, queues } from '#shared/resources';
@@ -5,11 +7,21 @@ import { logicalId, policyStatements, synthesize, unacknowledgedFindings, wildca
 
 let synthesized: Synthesized;
 let template: Template;
+/** The staged build context of the report executor image. */
+let context: string;
 
 beforeAll(() => {
   synthesized = synthesize();
   template = synthesized.template;
+  context = join(synthesized.app.synth().directory, `asset.${synthesized.stack.reports.renderer.image.assetHash}`);
 });
+
+/** The logical id of render-report, the report executor. */
+const renderReport = () => {
+  const role = logicalId(template, 'AWS::IAM::Role', 'ReportsRenderReportRole');
+  const [id] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, f]) => f.Properties.Role?.['Fn::GetAtt']?.[0] === role)!;
+  return id;
+};
 
 type Json = Record<string, any>;
 
@@ -52,20 +64,64 @@ describe('reports', () => {
     // Assess
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'ReportsQueue'), 'Arn'] },
+      FunctionName: { Ref: renderReport() },
       BatchSize: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
 
-  it('gives render-report the time a notebook may take', () => {
-    // Prepare
-    const role = logicalId(template, 'AWS::IAM::Role', 'ReportsRenderReportRole');
+  it('runs render-report as a container image function with the time and memory a notebook may take', () => {
+    // Act
+    const fn = template.findResources('AWS::Lambda::Function')[renderReport()]!.Properties;
 
     // Assess
+    expect(fn).toMatchObject({
+      PackageType: 'Image',
+      Timeout: queues.report.consumerTimeoutSeconds,
+      MemorySize: 3008,
+      EphemeralStorage: { Size: 2048 },
+      Architectures: ['x86_64'],
+    });
+    expect(fn.Runtime).toBeUndefined();
+    expect(JSON.stringify(fn.Code.ImageUri)).toContain(synthesized.stack.reports.renderer.image.assetHash);
+  });
+
+  it('stages the report executor image at synth: a Jupyter kernel on the Lambda Node.js base image, the bundled handler beside the kernel runner', () => {
+    // Act
+    const dockerfile = readFileSync(join(context, 'Dockerfile'), 'utf8');
+    const handler = readFileSync(join(context, 'handler.mjs'), 'utf8');
+
+    // Assess
+    expect(dockerfile).toMatch(/^FROM public\.ecr\.aws\/lambda\/nodejs:22$/m);
+    for (const module of ['nbclient', 'ipykernel', 'pandas', 'matplotlib']) expect(dockerfile).toContain(`"${module}`);
+    expect(dockerfile).toContain('CMD ["handler.handler"]');
+    expect(handler).toContain('kernel-runner.py');
+    expect(readFileSync(join(context, 'kernel-runner.py'), 'utf8')).toContain('NotebookClient');
+    expect(JSON.parse(readFileSync(join(context, 'symbiont.config.json'), 'utf8')).pipelines.forecast.onRegression).toEqual({ template: 'diagnose' });
+  });
+
+  it('lets render-report list only the evaluation outputs it hands to a diagnostic', () => {
+    // Act
+    const lists = statementsOf('ReportsRenderReportRole').filter((s) => [s.Action].flat().includes('s3:ListBucket'));
+
+    // Assess
+    expect(lists).toHaveLength(1);
+    expect(lists[0]!.Condition).toEqual({ StringLike: { 's3:prefix': ['evaluations/*'] } });
+  });
+
+  it('lets evaluation-tasks queue diagnostic reports', () => {
+    // Prepare
+    const queue = logicalId(template, 'AWS::SQS::Queue', 'ReportsQueue');
+    const role = logicalId(template, 'AWS::IAM::Role', 'EvaluationTasksRole');
+
+    // Act
+    const sends = statementsOf('EvaluationTasksRole').filter((s) => [s.Action].flat().includes('sqs:SendMessage'));
+
+    // Assess
+    expect(sends.flatMap((s) => [s.Resource].flat())).toContainEqual({ 'Fn::GetAtt': [queue, 'Arn'] });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Role: { 'Fn::GetAtt': [role, 'Arn'] },
-      Timeout: queues.report.consumerTimeoutSeconds,
-      Runtime: 'nodejs22.x',
+      Environment: { Variables: { [env.reportQueueUrl]: { Ref: queue } } },
     });
   });
 
