@@ -15,6 +15,8 @@ export interface FaultMatch {
   readonly path?: RegExp;
   /** DynamoDB's operation, from `X-Amz-Target` (`PutItem`, `UpdateItem`, …). */
   readonly target?: RegExp;
+  /** A test of the request body (DynamoDB's JSON, e.g. the key written); only for DynamoDB. */
+  readonly body?: RegExp;
 }
 
 export type FaultAction =
@@ -54,26 +56,37 @@ export async function startFaultProxy(service: 's3' | 'dynamodb', target: string
   const upstream = new URL(target);
   const rules: { rule: FaultRule; fired: number; left: number }[] = [];
 
-  const matches = (match: FaultMatch, req: IncomingMessage) =>
+  const matches = (match: FaultMatch, req: IncomingMessage, body: Buffer | undefined) =>
     (match.method === undefined || match.method === req.method) &&
     (match.path === undefined || match.path.test(req.url ?? '')) &&
-    (match.target === undefined || match.target.test(String(req.headers['x-amz-target'] ?? '')));
+    (match.target === undefined || match.target.test(String(req.headers['x-amz-target'] ?? ''))) &&
+    (match.body === undefined || (body !== undefined && match.body.test(body.toString('utf8'))));
 
+  // DynamoDB's bodies are small JSON: read whole, so rules can match what is written.
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const active = rules.find((r) => r.left > 0 && matches(r.rule.match, req));
+    if (service !== 'dynamodb') return serve(req, res, undefined);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => serve(req, res, Buffer.concat(chunks)));
+  };
+
+  const serve = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined) => {
+    const active = rules.find((r) => r.left > 0 && matches(r.rule.match, req, body));
     if (active) {
       active.fired += 1;
       active.left -= 1;
     }
     const action = active?.rule.action;
     if (action?.kind === 'answer') {
+      const answer = () => {
+        const { type, body: text } = errorBody(service, action.code, action.message);
+        res.writeHead(action.status, { 'content-type': type, 'content-length': Buffer.byteLength(text), 'x-amzn-errortype': action.code });
+        res.end(text);
+      };
       // The request body is read and dropped, as a server that refuses it would.
+      if (body !== undefined) return answer();
       req.resume();
-      req.once('end', () => {
-        const { type, body } = errorBody(service, action.code, action.message);
-        res.writeHead(action.status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'x-amzn-errortype': action.code });
-        res.end(body);
-      });
+      req.once('end', answer);
       return;
     }
     const forwarded = request(
@@ -103,7 +116,8 @@ export async function startFaultProxy(service: 's3' | 'dynamodb', target: string
       if (!res.headersSent) res.writeHead(502);
       res.end();
     });
-    req.pipe(forwarded);
+    if (body !== undefined) forwarded.end(body);
+    else req.pipe(forwarded);
   };
 
   const server: Server = createServer(handle);
