@@ -52,7 +52,19 @@ export class SymbiontStack extends Stack {
       routes: apiRoutes,
       uploaderDatasets: props.config.uploaderDatasets ?? Object.keys(props.config.datasets),
     });
-    this.identity = new Identity(this, 'Identity', { roles: this.api.roles, stage: settings.stage, retain: settings.retainData });
+    this.identity = new Identity(this, 'Identity', {
+      roles: this.api.roles,
+      stage: settings.stage,
+      retain: settings.retainData,
+      // The web console lives at the API's `/`; Cognito's managed login sends people back there.
+      consoleUrl: `${this.api.httpApi.apiEndpoint}/`,
+    });
+    this.api.consoleSignIn({
+      userPoolId: this.identity.userPool.userPoolId,
+      clientId: this.identity.userPoolClient.userPoolClientId,
+      identityPoolId: this.identity.identityPool.ref,
+      authDomain: this.identity.authDomain!,
+    });
     this.evaluation = new Evaluation(this, 'Evaluation', {
       storage: this.storage,
       configFile: props.configFile,

@@ -9,7 +9,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { env, landing } from '#shared/resources';
-import { SymbiontFunction } from './function.ts';
+import { join } from 'node:path';
+import { projectRoot, SymbiontFunction } from './function.ts';
 import { acknowledge, arnWildcardFinding } from './nag.ts';
 import type { Storage } from './storage.ts';
 
@@ -94,6 +95,8 @@ export class Api extends Construct {
         [env.dataBucket]: props.storage.dataBucket.bucketName,
         [env.roleMap]: JSON.stringify(roleMap),
       },
+      // The web console's bundle (console/app.js, app.css) beside the handler, built by the same esbuild.
+      afterBundling: (output) => [`"${join(projectRoot, 'node_modules', '.bin', 'tsx')}" "${join(projectRoot, 'layers', 'console', 'build.ts')}" "${output}/console"`],
     });
     props.storage.grantTable(this.handler.function, 'GetItem', 'Query');
     this.grantDataAccess(props.storage);
@@ -119,7 +122,7 @@ export class Api extends Construct {
       if (isPublic && created) {
         acknowledge(
           created,
-          `${route.method.toUpperCase()} ${route.path} is public by design (DESIGN.md "The API"): health, the API description, or a webhook verified by its own HMAC.`,
+          `${route.method.toUpperCase()} ${route.path} is public by design (DESIGN.md "The API"): health, the API description, the web console's shell and bundle (no data: the console signs its data calls with IAM), or a webhook verified by its own HMAC.`,
           'AwsSolutions-APIG4',
         );
       }
@@ -193,6 +196,18 @@ export class Api extends Construct {
       arnWildcardFinding(storage.dataBucket, `/${DATASET_PREFIX}*`),
       arnWildcardFinding(storage.landingBucket, `/${landing.apiPrefix}*`),
     );
+  }
+
+  /**
+   * How the web console signs people in (`/console/config.json`): the Cognito user pool, its app
+   * client, the identity pool and the managed login domain, set on the API function.
+   */
+  consoleSignIn(signIn: { readonly userPoolId: string; readonly clientId: string; readonly identityPoolId: string; readonly authDomain: string }): void {
+    const fn = this.handler.function;
+    fn.addEnvironment(env.consoleUserPoolId, signIn.userPoolId);
+    fn.addEnvironment(env.consoleClientId, signIn.clientId);
+    fn.addEnvironment(env.consoleIdentityPoolId, signIn.identityPoolId);
+    fn.addEnvironment(env.consoleAuthDomain, signIn.authDomain);
   }
 
   /** Work queues whose DLQs admins manage through the API, by name (`DEAD_LETTER_QUEUES`). */

@@ -28,6 +28,8 @@ export interface SymbiontFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** Whether the log group is kept when the stack is deleted. @default false */
   readonly retainLogs?: boolean;
+  /** Shell commands run after bundling, given the bundle's folder (files to ship beside the handler). @default none */
+  readonly afterBundling?: (outputDir: string) => string[];
 }
 
 /**
@@ -62,6 +64,7 @@ export class SymbiontFunction extends Construct {
     );
 
     const configFile = props.configFile;
+    const afterBundling = props.afterBundling ?? (() => []);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry,
       handler: 'handler',
@@ -92,7 +95,7 @@ export class SymbiontFunction extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [`cp "${configFile}" "${output}/symbiont.config.json"`],
+          afterBundling: (_input: string, output: string) => [`cp "${configFile}" "${output}/symbiont.config.json"`, ...afterBundling(output)],
         },
       },
     });

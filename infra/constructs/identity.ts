@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -23,6 +23,12 @@ export interface IdentityProps {
    * authentication). It is billed per monthly active user, hence a knob. @default false
    */
   readonly threatProtection?: boolean;
+  /**
+   * The web console's URL (the API's `/`): Cognito's managed login sends people back there
+   * (authorization code with PKCE). Without it the client keeps SRP sign-in only and there is no
+   * login domain. @default none
+   */
+  readonly consoleUrl?: string;
 }
 
 /**
@@ -37,6 +43,8 @@ export class Identity extends Construct {
   public readonly userPoolClient: cognito.UserPoolClient;
   public readonly identityPool: cognito.CfnIdentityPool;
   public readonly groups: Readonly<Record<AppRoleName, cognito.CfnUserPoolGroup>>;
+  /** The managed login domain (`https://<prefix>.auth.<region>.amazoncognito.com`), when there is a console. */
+  public readonly authDomain?: string;
 
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
@@ -79,7 +87,25 @@ export class Identity extends Construct {
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(1),
+      // The console signs in through the managed login (code + PKCE) and comes back to its own URL.
+      ...(props.consoleUrl
+        ? {
+            oAuth: {
+              flows: { authorizationCodeGrant: true },
+              scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+              callbackUrls: [props.consoleUrl],
+              logoutUrls: [props.consoleUrl],
+            },
+            supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+          }
+        : {}),
     });
+    if (props.consoleUrl) {
+      // The prefix must be unique in the region and may not contain "aws", "amazon" or "cognito".
+      const domain = this.userPool.addDomain('LoginDomain', { cognitoDomain: { domainPrefix: `symbiont-${props.stage}-${Aws.ACCOUNT_ID}` } });
+      this.authDomain = domain.baseUrl();
+      new CfnOutput(this, 'ConsoleLoginDomain', { value: this.authDomain, description: 'Cognito managed login of the web console' });
+    }
 
     this.identityPool = new cognito.CfnIdentityPool(this, 'IdentityPool', {
       identityPoolName: `symbiont_${props.stage.replace(/[^\w]/g, '_')}`,

@@ -32,9 +32,9 @@ describe('data API authorization', () => {
     for (const key of dataRoutes) expect(iam).toContain(key);
   });
 
-  it('leaves open exactly /, /health, /openapi.json, /docs and the GitHub webhook', () => {
+  it('leaves open exactly the console (/ and /console/*), /health, /openapi.json, /docs and the GitHub webhook', () => {
     const open = routeKeys((type) => type === undefined || type === 'NONE');
-    expect(open).toEqual(['GET /', 'GET /docs', 'GET /health', 'GET /openapi.json', 'POST /webhooks/github']);
+    expect(open).toEqual(['GET /', 'GET /console/app.css', 'GET /console/app.js', 'GET /console/config.json', 'GET /docs', 'GET /health', 'GET /openapi.json', 'POST /webhooks/github']);
   });
 
   it('throttles the API and writes access logs', () => {
