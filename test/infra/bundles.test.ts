@@ -64,6 +64,31 @@ describe('function bundles', () => {
     expect(JSON.parse(result.body)).toEqual({ status: 'ok' });
   });
 
+  it('ships the web console beside the api handler and serves it: shell, script, and Cognito sign-in settings', async () => {
+    const { dir } = bundleOf('ApiHandler');
+    const script = readFileSync(join(dir, 'console', 'app.js'), 'utf8');
+    expect(readFileSync(join(dir, 'console', 'app.css'), 'utf8').length).toBeGreaterThan(0);
+    const health = JSON.parse(readFileSync(join(root, 'events/apigw/get-health.json'), 'utf8')) as { rawPath: string; requestContext: { http: { path: string } } };
+    const at = (path: string) => ({ ...health, rawPath: path, requestContext: { ...health.requestContext, http: { ...health.requestContext.http, path } } });
+    const out = await inBundle(
+      'ApiHandler',
+      `const { handler } = await import('./index.mjs');
+       const context = { functionName: 'api', awsRequestId: 'r1', getRemainingTimeInMillis: () => 1000 };
+       const answers = [];
+       for (const event of ${JSON.stringify([at('/'), at('/console/app.js'), at('/console/config.json')])}) answers.push(await handler(event, context));
+       process.stdout.write(JSON.stringify(answers));`,
+    );
+    const [shell, js, config] = JSON.parse(out) as { statusCode: number; body: string; headers: Record<string, string> }[];
+    expect(shell!.statusCode).toBe(200);
+    expect(shell!.body).toMatch(/src="console\/app\.js\?v=[0-9a-f]{16}"/);
+    expect(shell!.headers['content-security-policy']).toContain('https://cognito-identity.');
+    expect(js!.statusCode).toBe(200);
+    expect(js!.body).toBe(script);
+    expect(config!.statusCode).toBe(200);
+    expect(JSON.parse(config!.body)).toMatchObject({ mode: 'cognito', region: 'eu-west-1', userPoolId: 'from-template', clientId: 'from-template', identityPoolId: 'from-template' });
+    expect(JSON.parse(config!.body).domain).toMatch(/^https:\/\/.*\.auth\..*amazoncognito\.com$/);
+  });
+
   it('loads the ingest bundle and skips an S3 test event without touching AWS', async () => {
     const event = readFileSync(join(root, 'events/s3/test-event.json'), 'utf8');
     const out = await inBundle(
