@@ -96,6 +96,8 @@ describe('continuous evaluation, locally', () => {
     config.repositories.model.path = 'repos/model';
     // Templates are the reports' business; their notebook paths are relative to the example config's folder.
     config.templates = {};
+    // So the pipeline names no template either: diagnostics are test/integration/diagnostics.test.ts's.
+    delete config.pipelines.forecast.onRegression;
     const configFile = join(dir.path, 'symbiont.config.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));
     runtime = await startLocal({ configFile, dataDir: join(dir.path, '.symbiont'), ports: freePorts });
