@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { env, queues } from '#shared/resources';
+import { env, env as env_, queues } from '#shared/resources';
 import { logicalId, policyStatements, synthesize, unacknowledgedFindings, wildcardActions, type Synthesized } from './helpers.ts';
 
 let synthesized: Synthesized;
@@ -99,6 +101,26 @@ describe('reports', () => {
     expect(readFileSync(join(context, 'kernel-runner.py'), 'utf8')).toContain('NotebookClient');
     expect(JSON.parse(readFileSync(join(context, 'symbiont.config.json'), 'utf8')).pipelines.forecast.onRegression).toEqual({ template: 'diagnose' });
   });
+
+  it('stages a handler bundle that loads with plain node and refuses a record that is not a report message', async () => {
+    // Prepare: the image's environment, as the Dockerfile and the function set it (no AWS is reached).
+    const env = { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'ERROR', SYMBIONT_CONFIG: join(context, 'symbiont.config.json'), [env_.tableName]: 'table', [env_.dataBucket]: 'bucket' };
+    const event = { Records: [{ messageId: 'm1', receiptHandle: 'r', body: '{"reportId":"not-an-id"}', attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:report', awsRegion: 'eu-west-1' }] };
+    // A batch whose every record failed is thrown whole (Powertools), naming each record's error.
+    const script = `const { handler } = await import('./handler.mjs');
+      try {
+        await handler(${JSON.stringify(event)}, { functionName: 'render-report', awsRequestId: 'r1', getRemainingTimeInMillis: () => 1000 });
+        process.stdout.write('{}');
+      } catch (error) {
+        process.stdout.write(JSON.stringify({ error: error.name, records: error.recordErrors.map((e) => e.name) }));
+      }`;
+
+    // Act
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: context, env });
+
+    // Assess
+    expect(JSON.parse(stdout)).toEqual({ error: 'FullBatchFailureError', records: ['InvalidReportMessageError'] });
+  }, 60_000);
 
   it('lets render-report list only the evaluation outputs it hands to a diagnostic', () => {
     // Act
