@@ -6,6 +6,7 @@ import { apiRoutes } from '#api/api';
 import { Api } from './constructs/api.ts';
 import { CommitIntake } from './constructs/commit-intake.ts';
 import { Evaluation } from './constructs/evaluation.ts';
+import { GithubResults } from './constructs/github-results.ts';
 import { Identity } from './constructs/identity.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { acknowledge } from './constructs/nag.ts';
@@ -90,6 +91,8 @@ export class SymbiontStack extends Stack {
     // announces each new dataset version there for re-evaluation.
     this.commitIntake.grantWebhook(this.api.handler.function);
     this.commitIntake.grantSend(this.ingest.handler.function);
+    // Results back on GitHub: Finish posts commit statuses (and comments) with the token kept in Secrets Manager.
+    new GithubResults(this, 'GithubResults', { stage: settings.stage, poster: this.evaluation.tasks.function, publicApiUrl: this.api.httpApi.apiEndpoint });
 
     // Admins see and redrive every work queue's DLQ through the API (`symbiont dlq`).
     this.api.manageDeadLetters('ingest', this.ingest);

@@ -213,6 +213,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       [envNames.reportQueueUrl]: reportQueue.url,
       [envNames.commitQueueUrl]: commitQueue.url,
       [envNames.stateMachineArn]: stateMachineArn,
+      // Links from GitHub statuses lead back to this API.
+      [envNames.publicApiUrl]: api.url,
       [envNames.deadLetterQueues]: JSON.stringify(Object.fromEntries(queues.map((q) => [q.name, { queueUrl: q.url, deadLetterQueueUrl: q.deadLetterUrl }]))),
       [endpointEnv.s3]: options.interpose ? await options.interpose('s3', s3.url) : s3.url,
       [endpointEnv.dynamodb]: options.interpose ? await options.interpose('dynamodb', dynamodb.url) : dynamodb.url,

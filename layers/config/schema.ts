@@ -105,6 +105,8 @@ export const repositorySchema = z.strictObject({
   path: z.string().optional(),
   /** Branches whose GitHub pushes are evaluated (exact names); pushes to others are ignored. @default every branch */
   branches: z.array(z.string().min(1)).min(1).optional(),
+  /** Also comment the comparison table on the open pull requests of an evaluated commit (with a GitHub token). @default false */
+  pullRequestComments: z.boolean().optional(),
 });
 
 const tolerance = z
@@ -194,6 +196,18 @@ export const configSchema = z
     pipelines: z.record(name.max(PIPELINE_NAME_MAX), pipelineSchema).default({}),
     templates: z.record(name, templateSchema).default({}),
     webhooks: z.strictObject({ githubSecret: z.string().min(8).optional() }).default({}),
+    /**
+     * Results back on GitHub (commit statuses, pull-request comments) for repositories whose url is
+     * on github.com; on only where a token is set (AWS: the stack's secret; locally SYMBIONT_GITHUB_TOKEN).
+     */
+    github: z
+      .strictObject({
+        /** The GitHub REST API (GitHub Enterprise, or a fake in tests). @default https://api.github.com */
+        apiUrl: z.url().optional(),
+        /** A status's link; `{requestId}` is replaced. @default the API's GET /evaluations/requests/{requestId} */
+        targetUrl: z.string().min(1).optional(),
+      })
+      .default({}),
     /** Datasets the local uploader token may use (DESIGN.md roles). @default all datasets */
     uploaderDatasets: z.array(z.string()).optional(),
     stack: stackSchema.default(stackSchema.parse({})),

@@ -19,6 +19,7 @@ import type { Diagnostics } from '#reports/diagnostics';
 import type { Table } from '#store/table';
 import { getVersion } from '#store/versions';
 import { settleCancelledCounts } from './cancel.ts';
+import { postResults, type GithubResultsDeps } from './github-results.ts';
 import {
   EvaluationPartFailedError,
   InvalidMetricsError,
@@ -82,6 +83,8 @@ export interface EvaluationTaskDeps {
   readonly config: Pick<SymbiontConfig, 'pipelines'>;
   /** For `finish`: the next part of a request is queued when one ends. */
   readonly queue: EvaluationQueue;
+  /** For `finish`: where results go back on GitHub (off without it, or without a token). */
+  readonly github?: GithubResultsDeps;
   /** For `diagnose`: makes the diagnostic reports of regressions (the report queue's side). */
   readonly diagnostics?: Diagnostics;
   readonly now?: () => Date;
@@ -564,6 +567,7 @@ export async function finish(requestId: string, part: number, error: { Error: st
   await updateRequest(deps.table, requestId, { set: { partsFinished: part }, where: { partsFinished: part - 1 } });
   // A cancelled request queues no next part, and its status stays cancelled.
   if ((await getRequest(deps.table, requestId))?.status === 'cancelled') return { status: 'cancelled' };
+  if (deps.github) await postPartResults(request, part, deps.github, deps);
   if (error) {
     const reason = `${error.Error}: ${describeCause(error)}`;
     await updateRequest(deps.table, requestId, { set: { status: 'failed', error: reason, finishedAt: now }, where: { status: { in: ['queued', 'running'] } } });
@@ -578,6 +582,19 @@ export async function finish(requestId: string, part: number, error: { Error: st
     if (await updateRequest(deps.table, requestId, { set: { status: 'finished', finishedAt: now }, where: { status: from } })) break;
   }
   return { status: 'finished' };
+}
+
+/**
+ * Posts the verdicts so far (this part's and the earlier parts') back on GitHub; a failure is
+ * logged and never fails the part (see github-results.ts).
+ */
+async function postPartResults(request: RequestRecord, part: number, github: GithubResultsDeps, deps: EvaluationTaskDeps): Promise<void> {
+  try {
+    const evaluations = (await allRequestEvaluations(deps.table, request.requestId)).filter((e) => e.part <= part);
+    await postResults(request, evaluations, github);
+  } catch (error) {
+    logger.warn('results not posted to GitHub', { error: error as Error });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,6 +25,22 @@ export function secretsManagerSecret(secretArn: string, provider = new SecretsPr
   };
 }
 
+/**
+ * The GitHub token results are posted with, from its Secrets Manager secret (cached like the
+ * webhook secret). The stack creates the secret holding `none`: until someone puts a token there,
+ * nothing is posted.
+ */
+export function githubTokenFromSecret(secretArn: string, provider = new SecretsProvider()): () => Promise<string | undefined> {
+  const read = secretsManagerSecret(secretArn, provider);
+  return async () => {
+    const value = (await read())?.trim();
+    return value && value !== GITHUB_TOKEN_UNSET ? value : undefined;
+  };
+}
+
+/** What the token secret holds until a token is put there. */
+export const GITHUB_TOKEN_UNSET = 'none';
+
 /** The webhook as the API builds it once per process: table, commit queue and secret from the environment. */
 export function createGithubWebhookFromEnv(config: Pick<SymbiontConfig, 'repositories' | 'webhooks'>, env: NodeJS.ProcessEnv = process.env): GithubWebhook {
   const secretArn = env[envNames.githubWebhookSecretArn];

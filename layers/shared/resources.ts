@@ -69,6 +69,12 @@ export const env = {
   commitQueueUrl: 'COMMIT_QUEUE_URL',
   /** The Secrets Manager secret holding the GitHub webhook secret (AWS; locally the config's `webhooks.githubSecret`). */
   githubWebhookSecretArn: 'GITHUB_WEBHOOK_SECRET_ARN',
+  /** The Secrets Manager secret holding the GitHub token results are posted with (AWS). */
+  githubTokenSecretArn: 'GITHUB_TOKEN_SECRET_ARN',
+  /** The GitHub token, locally (unset: nothing is posted). */
+  githubToken: 'SYMBIONT_GITHUB_TOKEN',
+  /** The API's public URL, for links back from GitHub. */
+  publicApiUrl: 'SYMBIONT_PUBLIC_API_URL',
   /** The evaluation state machine `start-evaluation` starts executions of. */
   stateMachineArn: 'STATE_MACHINE_ARN',
   /** Where report requests are queued (the API). */

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -13,8 +15,36 @@ import { exampleConfig, freePorts, repoRoot, tempDataDir, waitFor } from './loca
  * default-branch commits whose one stage (`node stage.mjs`) scores a known function of its
  * parameters, sleeps when asked to (so that a cancel lands midway), and writes a `noisy` metric
  * that varies with SYMBIONT_REPEAT around the commit's `level.txt`; two readings versions; points
- * evaluated two at a time (`local.evaluationConcurrency`).
+ * evaluated two at a time (`local.evaluationConcurrency`). Results go back to a fake of the GitHub
+ * API (a node:http server recording every call), with a token in SYMBIONT_GITHUB_TOKEN.
  */
+
+interface GithubCall {
+  method: string;
+  path: string;
+  authorization?: string;
+  body?: Record<string, unknown>;
+}
+
+/** The GitHub REST API as far as Symbiont uses it: statuses, the pulls of a commit, issue comments. */
+function fakeGithub(openPulls: (sha: string) => number[]): Promise<{ server: Server; url: string; calls: GithubCall[] }> {
+  const calls: GithubCall[] = [];
+  const server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    request.on('end', () => {
+      const path = request.url ?? '';
+      calls.push({ method: request.method ?? '', path, authorization: request.headers.authorization, ...(text ? { body: JSON.parse(text) as Record<string, unknown> } : {}) });
+      const answer = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const pulls = /^\/repos\/[^/]+\/[^/]+\/commits\/([0-9a-f]+)\/pulls/.exec(path);
+      if (request.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/statuses\/[0-9a-f]+$/.test(path)) return answer(201, { id: calls.length });
+      if (request.method === 'GET' && pulls) return answer(200, openPulls(pulls[1]!).map((number) => ({ number, state: 'open' })));
+      if (request.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(path)) return answer(201, { id: calls.length });
+      return answer(404, { message: 'Not Found' });
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls })));
+}
 
 const run = promisify(execFile);
 
@@ -66,6 +96,7 @@ describe('backfills, sweeps, repeats, reruns and cancels, locally', () => {
   const history: string[] = [];
   let within: string;
   let beyond: string;
+  let github: Awaited<ReturnType<typeof fakeGithub>>;
 
   const git = async (...args: string[]) =>
     (await run('git', ['-C', repo, '-c', 'user.name=Test', '-c', 'user.email=test@symbiont.invalid', '-c', 'commit.gpgsign=false', ...args])).stdout.trim();
@@ -131,10 +162,13 @@ describe('backfills, sweeps, repeats, reruns and cancels, locally', () => {
     beyond = await git('rev-parse', 'HEAD');
     await git('checkout', '--quiet', 'main');
 
+    github = await fakeGithub((sha) => (sha === beyond ? [7] : []));
+    process.env.SYMBIONT_GITHUB_TOKEN = 'ghp_test-token';
     const example = JSON.parse(readFileSync(exampleConfig, 'utf8'));
     const config = {
       datasets: example.datasets,
-      repositories: { lab: { url: 'https://github.com/acme/lab', defaultBranch: 'main', path: 'repos/lab' } },
+      repositories: { lab: { url: 'https://github.com/acme/lab', defaultBranch: 'main', path: 'repos/lab', pullRequestComments: true } },
+      github: { apiUrl: github.url },
       pipelines: {
         lab: {
           stages: [{ repository: 'lab', image: 'acme/lab', command: ['node', 'stage.mjs'] }],
@@ -162,6 +196,8 @@ describe('backfills, sweeps, repeats, reruns and cancels, locally', () => {
   }, 180_000);
 
   afterAll(async () => {
+    delete process.env.SYMBIONT_GITHUB_TOKEN;
+    github?.server.close();
     await runtime?.stop();
     dir.remove();
   });
@@ -272,6 +308,15 @@ describe('backfills, sweeps, repeats, reruns and cancels, locally', () => {
     expect(quiet!.comparison!.noisy!.noise).toBeGreaterThan(quiet!.comparison!.noisy!.delta!);
     expect(loud!.comparison!.noisy).toMatchObject({ verdict: 'regressed' });
     expect(loud!.verdict).toBe('regressed');
+
+    // Back on GitHub: a status on each commit, failure for the regression with a link to its request, and the table on its open pull request.
+    const statusOf = (sha: string) => github.calls.filter((c) => c.method === 'POST' && c.path === `/repos/acme/lab/statuses/${sha}`).at(-1);
+    expect(statusOf(within)).toMatchObject({ authorization: 'token ghp_test-token', body: { state: 'success', context: 'symbiont/lab' } });
+    expect(statusOf(beyond)?.body).toMatchObject({ state: 'failure', context: 'symbiont/lab', description: '1 evaluated: 1 regressed' });
+    expect(statusOf(beyond)?.body?.target_url).toBe(`${runtime.endpoints.api}/evaluations/requests/${outOfNoise.requestId}`);
+    const comments = github.calls.filter((c) => c.method === 'POST' && c.path.endsWith('/comments'));
+    expect(comments.map((c) => c.path)).toEqual(['/repos/acme/lab/issues/7/comments']);
+    expect(String(comments[0]!.body!.body)).toMatch(/\| readings v1 \| noise=0\.1 .*\| noisy \(min\) \| 1 \| 1\.5 \| 0\.5 \| regressed \|/);
   }, 180_000);
 
   it('reruns one evaluation as a request of its own (admins only), keeping the earlier attempt', async () => {
