@@ -123,7 +123,13 @@ async function run(session: Session, pipeline: string, options: RunOptions): Pro
     return;
   }
   session.print(`\n${formatTable(evaluationColumns, sortForPeople(evaluations))}`);
-  if (done.report) session.note(`A diagnostic report is wanted${done.report.template ? ` (template ${done.report.template})` : ''} for ${done.report.evaluationIds.length} regression(s).`);
+  if (done.report) {
+    session.note(
+      done.report.template
+        ? `A diagnostic report (template ${done.report.template}) is rendering for ${done.report.evaluationIds.length} regression(s): symbiont evaluations show <evaluationId> links to it.`
+        : `${done.report.evaluationIds.length} regression(s); the pipeline names no onRegression template to diagnose them with.`,
+    );
+  }
   const regressed = evaluations.find((e) => e.regressed);
   if (regressed) session.note(`See the regression: symbiont evaluations compare ${regressed.evaluationId}`);
 }
@@ -249,7 +255,8 @@ async function show(session: Session, id: string): Promise<void> {
       ['started', formatTime(e.startedAt)],
       ['took', e.durationMs === undefined ? undefined : `${(e.durationMs / 1000).toFixed(1)} s`],
       ['artifacts', e.artifactsPrefix],
-      ['report', e.report ? `wanted${e.report.template ? ` (template ${e.report.template})` : ''}` : undefined],
+      ['report', e.report ? describeDiagnostic(e.report) : undefined],
+      ['report html', e.report?.html],
     ]),
   );
   if (e.comparison) session.print(`\n${formatTable(metricColumns, Object.entries(e.comparison))}`);
@@ -260,6 +267,12 @@ async function show(session: Session, id: string): Promise<void> {
     if (e.failure.stderrTail) session.print(`\nstderr (tail):\n${e.failure.stderrTail.trimEnd()}\n`);
   }
   if (e.comparisonError) session.print(`\ncomparison failed: ${e.comparisonError}\n`);
+}
+
+/** An evaluation's diagnostic report in one line: status, template, id, and why it failed. */
+function describeDiagnostic(report: NonNullable<Evaluation['report']>): string {
+  const parts = [report.status, report.template ? `template ${report.template}` : undefined, report.reportId ? `report ${report.reportId}` : undefined].filter(Boolean).join(', ');
+  return report.reason ? `${parts}: ${report.reason}` : parts;
 }
 
 async function compare(session: Session, ids: { head: string; base?: string }): Promise<void> {
