@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import S3rver from 's3rver';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
+import { LOCAL_CREDENTIALS } from './clients.ts';
 import { log as logger } from './log.ts';
+import { checkS3Signature, sendS3Refusal } from './s3-signatures.ts';
 import { PortInUseError } from './errors.ts';
 import { close, listen, localUrl } from './net.ts';
 import { portRemedy } from './settings.ts';
@@ -36,7 +38,16 @@ export async function startS3(dataDir: string, port: number, prepare?: (s3rver: 
     const status = (error as { status?: number }).status ?? 500;
     if (status >= 500) logger.error('S3 emulator request failed', { error: error as Error });
   });
-  const server = createServer(s3rver.callback());
+  // s3rver checks no V4 signature: the local runtime does, so a tampered, re-pointed, expired or
+  // unsigned request is refused here as S3 refuses it.
+  const serve = s3rver.callback();
+  const server = createServer((req, res) => {
+    const refusal = checkS3Signature(req, LOCAL_CREDENTIALS);
+    if (!refusal) return void serve(req, res);
+    logger.warn('S3 request refused', { method: req.method, path: (req.url ?? '').split('?')[0], code: refusal.code });
+    req.resume();
+    sendS3Refusal(res, refusal);
+  });
   const actual = await listen(server, port, 's3');
   return { s3rver, port: actual, url: localUrl(actual), stop: () => close(server) };
 }

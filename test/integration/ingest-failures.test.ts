@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redrive } from '#operations/redrive';
 import type { UploadRecord } from '#store/store';
-import { waitFor } from './local-helpers.ts';
+import { exampleConfig, waitFor } from './local-helpers.ts';
 import { exists, type IngestRuntime, outcomeOfSlot, putLanding, readObject, startIngestRuntime, tagsOf } from './ingest-helpers.ts';
 
 /**
@@ -20,7 +21,9 @@ describe('an upload that fails on every receive', () => {
   let messagesInDlq: string | undefined;
 
   beforeAll(async () => {
-    ctx = await startIngestRuntime({ label: 'ingest-failures', queueOverrides: { ingest: { visibilityTimeoutSeconds: 1 } } });
+    // Datasets alone: the example's report templates would be stored in the data bucket, which must start empty.
+    const config = { ...(JSON.parse(readFileSync(exampleConfig, 'utf8')) as Record<string, unknown>), pipelines: {}, templates: {} };
+    ctx = await startIngestRuntime({ label: 'ingest-failures', config, queueOverrides: { ingest: { visibilityTimeoutSeconds: 1 } } });
     const { buckets, queues } = ctx.runtime.endpoints;
     // The cause: the data bucket (empty on a fresh runtime) is deleted, so every copy into it fails.
     await ctx.s3.send(new DeleteBucketCommand({ Bucket: buckets.data }));
