@@ -249,3 +249,34 @@ describe('evaluations compare', () => {
     expect(stdout()).toMatch(/mae \(lower is better\)\s+1\.0525\s+1\.3365\s+\+0\.284\s+\+27\.0%\s+±0\.02105\s+REGRESSED/);
   });
 });
+
+describe('evaluations show', () => {
+  it('prints the diagnostic report of a regression: status, template, id and the link to its HTML', async () => {
+    // Prepare
+    const report = { status: 'succeeded', reportId: '01JD8X5Q3ZREPORTREPORTREPO', template: 'diagnose', html: 'http://127.0.0.1:4569/data/reports/01JD8X5Q3ZREPORTREPORTREPO/report.html?X-Amz-Signature=s' };
+    answers.push((s) => (s.path === '/evaluations/01JD8X5Q3ZHEADHEADHEADHEAD' ? { status: 200, body: evaluation({ report }) } : undefined));
+    const { io, stdout } = captureIo();
+
+    // Act
+    const code = await run(args('evaluations', 'show', '01JD8X5Q3ZHEADHEADHEADHEAD'), io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout()).toMatch(/report\s+succeeded, template diagnose, report 01JD8X5Q3ZREPORTREPORTREPO\n/);
+    expect(stdout()).toContain(`report html  ${report.html}`);
+  });
+
+  it('prints why a diagnostic report could not be made', async () => {
+    // Prepare
+    const report = { status: 'failed', template: 'diagnose', reason: 'no template is named diagnose (registered: explore)' };
+    answers.push((s) => (s.path === '/evaluations/01JD8X5Q3ZHEADHEADHEADHEAD' ? { status: 200, body: evaluation({ report }) } : undefined));
+    const { io, stdout } = captureIo();
+
+    // Act
+    const code = await run(args('evaluations', 'show', '01JD8X5Q3ZHEADHEADHEADHEAD'), io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout()).toMatch(/report\s+failed, template diagnose: no template is named diagnose \(registered: explore\)/);
+  });
+});
