@@ -100,7 +100,7 @@ export function ErrorNotice({ error }: { error: Error }) {
 }
 
 /** "Load more" under a paged table, and what is going on. */
-export function PageControls<T>({ paged, noun }: { paged: Paged<T>; noun: string }) {
+export function PageControls<T>({ paged, noun, one }: { paged: Paged<T>; noun: string; one: string }) {
   return (
     <div class="page-controls">
       {paged.error ? <ErrorNotice error={paged.error} /> : null}
@@ -112,9 +112,7 @@ export function PageControls<T>({ paged, noun }: { paged: Paged<T>; noun: string
         </button>
       ) : null}
       {!paged.more && !paged.loading && paged.items.length > 0 ? (
-        <p class="muted">
-          Showing all {paged.items.length} {noun}.
-        </p>
+        <p class="muted">{paged.items.length === 1 ? `Showing the only ${one}.` : `Showing all ${paged.items.length} ${noun}.`}</p>
       ) : null}
     </div>
   );

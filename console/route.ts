@@ -16,6 +16,8 @@ export interface UploadFilters {
   readonly dataset?: string;
   readonly status?: string;
   readonly source?: string;
+  /** Page size, 1 to 100 (the API's default when absent); only a link sets it. */
+  readonly limit?: string;
 }
 
 export function parseRoute(hash: string): Route {
@@ -33,6 +35,8 @@ export function parseRoute(hash: string): Route {
         const v = query.get(key);
         if (v) filters[key] = v;
       }
+      const limit = query.get('limit');
+      if (limit && /^[1-9][0-9]?$|^100$/.test(limit)) filters.limit = limit;
       return { page: 'uploads', filters };
     }
     if (first === 'uploads' && second !== undefined && third === undefined) return { page: 'upload', id: second };

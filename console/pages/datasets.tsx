@@ -42,7 +42,7 @@ export function DatasetsPage() {
           </tbody>
         </table>
       ) : null}
-      <PageControls paged={paged} noun="datasets" />
+      <PageControls paged={paged} noun="datasets" one="dataset" />
     </>
   );
 }
@@ -63,7 +63,7 @@ export function DatasetPage({ name }: { name: string }) {
       <section aria-labelledby="versions-heading">
         <h2 id="versions-heading">Versions</h2>
         {versions.items.length > 0 ? <VersionTable versions={versions.items} /> : null}
-        <PageControls paged={versions} noun="versions" />
+        <PageControls paged={versions} noun="versions" one="version" />
       </section>
       <p>
         <a href={href.uploads({ dataset: name })}>Uploads to {name}</a>

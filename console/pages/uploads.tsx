@@ -12,7 +12,7 @@ const sources = [
 
 /** Every upload the caller may see, newest first, filtered by dataset, status and source. */
 export function UploadsPage({ filters }: { filters: UploadFilters }) {
-  const key = `uploads ${filters.dataset ?? ''} ${filters.status ?? ''} ${filters.source ?? ''}`;
+  const key = `uploads ${filters.dataset ?? ''} ${filters.status ?? ''} ${filters.source ?? ''} ${filters.limit ?? ''}`;
   const paged = usePaged(key, (api, cursor) => api.get<UploadPage>('uploads', { ...filters, cursor }));
   return (
     <>
@@ -20,7 +20,7 @@ export function UploadsPage({ filters }: { filters: UploadFilters }) {
       <p class="lede">Every file sent by SFTP or through an upload slot, and what became of it.</p>
       <Filters filters={filters} />
       {paged.items.length > 0 ? <UploadTable uploads={paged.items} /> : null}
-      <PageControls paged={paged} noun="uploads" />
+      <PageControls paged={paged} noun="uploads" one="upload" />
     </>
   );
 }
@@ -31,7 +31,7 @@ function Filters({ filters }: { filters: UploadFilters }) {
   const set = (field: keyof UploadFilters) => (event: Event) => setDraft({ ...draft, [field]: (event.currentTarget as HTMLSelectElement).value || undefined });
   const submit = (event: Event) => {
     event.preventDefault();
-    location.hash = href.uploads(draft);
+    location.hash = href.uploads({ ...draft, ...(filters.limit ? { limit: filters.limit } : {}) });
   };
   const names = datasets.state === 'done' ? datasets.value.items.map((d) => d.name) : [];
   if (filters.dataset && !names.includes(filters.dataset)) names.push(filters.dataset);

@@ -134,6 +134,8 @@ describe('the console hash routes', () => {
     expect(parseRoute('#/datasets/readings/versions/3')).toEqual({ page: 'version', name: 'readings', version: '3' });
     expect(parseRoute('#/uploads?status=quarantined&source=sftp&bogus=1')).toEqual({ page: 'uploads', filters: { status: 'quarantined', source: 'sftp' } });
     expect(parseRoute('#/uploads/01JH2QK7W3M9XG5V8RZB4TNC6D')).toEqual({ page: 'upload', id: '01JH2QK7W3M9XG5V8RZB4TNC6D' });
+    expect(parseRoute('#/uploads?limit=5')).toEqual({ page: 'uploads', filters: { limit: '5' } });
+    expect(parseRoute('#/uploads?limit=500')).toEqual({ page: 'uploads', filters: {} });
     expect(parseRoute('#/sftp-users')).toEqual({ page: 'sftp-users' });
     expect(parseRoute('#/datasets/readings/versions/3/extra')).toEqual({ page: 'not-found', path: '/datasets/readings/versions/3/extra' });
   });
