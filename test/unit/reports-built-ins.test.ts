@@ -89,7 +89,7 @@ describe('builtInParameters', () => {
     expect(values).not.toHaveProperty('dataset_url');
   });
 
-  it('gives None as the baseline scores of an evaluation without a baseline', () => {
+  it('gives None as the baseline scores and outputs of an evaluation without a baseline', () => {
     // Prepare
     const comparison: EvaluationComparison = { pipeline: 'forecast', head: evaluation('01JH2QN2K3M4N5P6Q7R8S9T0V1', 1.4), metrics: {}, verdict: 'no-baseline', regressed: false };
 
@@ -98,5 +98,7 @@ describe('builtInParameters', () => {
 
     // Assess
     expect(values.baseline_scores).toBeNull();
+    expect(values.baseline_outputs).toBeNull();
+    expect(values.evaluation_outputs).toEqual({});
   });
 });

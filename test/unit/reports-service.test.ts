@@ -8,7 +8,7 @@ import type { Notebook } from '#reports/notebook';
 import type { ReportBucket } from '#reports/objects';
 import { renderReport } from '#reports/render';
 import { createReportService, type ReportService } from '#reports/service';
-import { getReport } from '#store/reports';
+import { createReport, getReport } from '#store/reports';
 import { datasetHeadKey, datasetVersionKey } from '#store/keys';
 import { Table } from '#store/table';
 import { bearer, config, json, localAuthenticator, MemoryUploads, request } from './api-fixtures.ts';
@@ -261,6 +261,41 @@ describe('renderReport', () => {
     expect(outcome).toBe('failed');
     expect(await getReport(table, report.reportId)).toMatchObject({ status: 'failed', error: { name: 'KernelUnavailableError', message: 'no Jupyter kernel can run here: install python3-nbclient' } });
     expect([...bucket.objects.keys()].filter((k) => k.startsWith(`reports/${report.reportId}/`))).toEqual([]);
+  });
+
+  it('hands a report about an evaluation the first repeat’s stage outputs of it and of its baseline, by stage and file', async () => {
+    // Prepare
+    const [head, base] = ['01JH2QN2K3M4N5P6Q7R8S9T0V1', '01JH2QK7W3M9XG5V8RZB4TNC6D'];
+    await put('smoothing', papermillTemplate());
+    const template = json(await api.handle(request('GET', '/templates/smoothing', bearer('scientist'))));
+    const at = new Date().toISOString();
+    const reportId = '01JH2QZZZZZZZZZZZZZZZZZZZ1';
+    await createReport(table, { reportId, template: 'smoothing', templateKey: template.key, templateSha256: template.sha256, parameters: {}, evaluationId: head, hideCode: true, status: 'queued', requestedBy: 'symbiont:diagnostics', createdAt: at, updatedAt: at, attempts: 0 });
+    for (const key of [
+      `evaluations/${head}/r1/1-features/output/features.csv`,
+      `evaluations/${head}/r1/2-model/output/forecast.csv`,
+      `evaluations/${head}/r1/2-model/stderr.txt`,
+      `evaluations/${head}/r2/2-model/output/forecast.csv`,
+      `evaluations/${base}/r1/2-model/output/forecast.csv`,
+    ]) {
+      await bucket.put(key, 'x', 'text/csv');
+    }
+    const record = (evaluationId: string) => ({ evaluationId, pipeline: 'forecast', status: 'succeeded', dataset: 'readings', version: 2, commitSet: {}, parameters: {}, scores: {} }) as never;
+    const comparison = { pipeline: 'forecast', head: record(head), base: record(base), metrics: {}, verdict: 'regressed' as const, regressed: true };
+    const executor = new ScriptedExecutor((nb) => ({ status: 'succeeded', notebook: nb }));
+
+    // Act
+    await renderReport({ reportId }, { ...deps(executor), compare: async () => comparison });
+
+    // Assess
+    const injected = String(executor.received[0]!.cells[2]!.source);
+    const url = (key: string) => `https://bucket.test/${key}?expires=1080`;
+    const outputs = (line: string) => JSON.parse(new RegExp(`^${line} = (.*)$`, 'm').exec(injected)![1]!);
+    expect(outputs('evaluation_outputs')).toEqual({
+      features: { 'features.csv': url(`evaluations/${head}/r1/1-features/output/features.csv`) },
+      model: { 'forecast.csv': url(`evaluations/${head}/r1/2-model/output/forecast.csv`) },
+    });
+    expect(outputs('baseline_outputs')).toEqual({ model: { 'forecast.csv': url(`evaluations/${base}/r1/2-model/output/forecast.csv`) } });
   });
 
   it('ignores a redelivered message of a report already rendered', async () => {
