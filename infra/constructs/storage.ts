@@ -48,8 +48,9 @@ export class Storage extends Construct {
 
     this.landingBucket = new s3.Bucket(this, 'Landing', {
       versioned: true,
-      // Transfer Family and presigned PUTs write here; S3-managed keys keep their roles free of KMS grants.
-      encryption: s3.BucketEncryption.S3_MANAGED,
+      // Transfer Family and presigned PUTs write here. The AWS managed key (aws/s3) encrypts with KMS
+      // and its key policy lets any principal of the account use it through S3, so their roles need no KMS grants.
+      encryption: s3.BucketEncryption.KMS_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -100,6 +101,8 @@ export class Storage extends Construct {
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
       })),
+      // KMS at rest with the AWS managed key (aws/dynamodb): auditable in CloudTrail, no grants for the roles.
+      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
       deletionProtection: retain,
       removalPolicy,
     });
