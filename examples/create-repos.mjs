@@ -4,7 +4,9 @@
  * `model`, the two stages of the `forecast` pipeline in symbiont.config.json, with a few commits
  * each (fixed author and dates, so the shas are the same on every machine). On `model`'s
  * `experiment` branch, one commit makes the forecast worse: evaluating it is flagged as a
- * regression of `mae` beyond the pipeline's 2% tolerance.
+ * regression of `mae` beyond the pipeline's 2% tolerance, and explains itself: the pipeline's
+ * `onRegression` template (`diagnose`) renders a report comparing it with its baseline, reading the
+ * per-row forecasts (`forecast.csv`) the model stage writes.
  *
  * When the local runtime runs (`npm start`), it also reports the default-branch heads to Symbiont
  * and uploads an example readings file if the dataset has no version yet; otherwise it prints the
@@ -198,6 +200,7 @@ const next = [
   'npx symbiont evaluations run forecast --wait',
   `npx symbiont evaluations run forecast --commit model@${regressing.sha.slice(0, 12)} --wait   # the regressing commit`,
   'npx symbiont evaluations list --pipeline forecast',
+  'npx symbiont evaluations show <evaluationId>   # a regression links to its diagnose report (symbiont reports open <reportId>)',
 ];
 
 async function report() {
