@@ -35,7 +35,6 @@ export function useLoad<T>(key: string, load: (api: ApiClient) => Promise<T>): L
       current = false;
     };
     // `load` is a new closure each render; `key` says when what it loads changed.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api, key]);
   return result;
 }
@@ -65,7 +64,7 @@ export function usePaged<T>(key: string, load: (api: ApiClient, cursor: string |
         (error: unknown) => setState((s) => (s.key !== key ? s : { ...s, loading: false, error: error as Error })),
       );
     },
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // As in useLoad: `key` names what `load` loads.
     [api, key],
   );
   useEffect(() => fetchPage(undefined, []), [fetchPage]);
