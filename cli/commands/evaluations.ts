@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
+  cancelledRequestSchema,
   comparisonSchema,
   evaluationPageSchema,
   evaluationRequestSchema,
@@ -33,6 +34,58 @@ export const evaluationsCommands: CommandModule = {
       .option('--wait', 'wait until it is done, then list its evaluations')
       .option('--timeout <seconds>', 'with --wait: give up after this long', wholeNumber, 1800)
       .action(async (pipeline: string, options: RunOptions, command: Command) => run(context.open(command), pipeline, options));
+
+    evaluations
+      .command('backfill')
+      .description('Evaluate a range of default-branch commits (the last n, or from..to in the order the head moved) × dataset versions.')
+      .argument('<pipeline>', 'pipeline name, as configured')
+      .requiredOption('--repository <name>', 'whose default branch')
+      .option('--last <n>', 'the last n default-branch commits', wholeNumber)
+      .option('--from <sha>', 'the oldest commit of the range (it was the head once)')
+      .option('--to <sha>', 'the newest (default: the head)')
+      .option('--dataset <name[@version|@from..to]>', 'dataset versions (default: the latest); e.g. readings@3..9; repeat for several', collect, [])
+      .option('--param <name=v1,v2|name=from..to[:step]>', 'values replacing the grid’s for one parameter; repeat for several', collect, [])
+      .option('--repeats <n>', 'runs per point (noisy metrics)', wholeNumber)
+      .option('--wait', 'wait until it is done, then list its evaluations')
+      .option('--timeout <seconds>', 'with --wait: give up after this long', wholeNumber, 3600)
+      .action(async (pipeline: string, options: BackfillOptions, command: Command) => {
+        if ((options.last === undefined) === (options.from === undefined)) throw new UsageError('give --last <n>, or --from <sha> (and optionally --to <sha>).');
+        const commits = { repository: options.repository, ...(options.last !== undefined ? { last: options.last } : { from: options.from, ...(options.to ? { to: options.to } : {}) }) };
+        await submit(context.open(command), { pipeline, commits, ...common(options), reason: 'backfill' }, options);
+      });
+
+    evaluations
+      .command('sweep')
+      .description('Evaluate a parameter grid: one evaluation per point; the request names the best points per metric.')
+      .argument('<pipeline>', 'pipeline name, as configured')
+      .option('--param <name=v1,v2|name=from..to[:step]>', 'the values of one parameter; repeat for each swept parameter', collect, [])
+      .option('--commit <repo@sha>', 'at this commit of a repository (the others at their heads)', collect, [])
+      .option('--dataset <name[@version|@from..to]>', 'dataset versions (default: the latest); repeat for several', collect, [])
+      .option('--repeats <n>', 'runs per point (noisy metrics)', wholeNumber)
+      .option('--wait', 'wait until it is done, then show the best points')
+      .option('--timeout <seconds>', 'with --wait: give up after this long', wholeNumber, 3600)
+      .action(async (pipeline: string, options: SweepOptions, command: Command) => {
+        if (options.param.length === 0) throw new UsageError('give at least one --param name=v1,v2 or name=from..to[:step] to sweep.');
+        await submit(context.open(command), { pipeline, ...(options.commit.length ? { commitSets: [commitSet(options.commit)] } : {}), ...common(options), reason: 'sweep' }, options);
+      });
+
+    evaluations
+      .command('cancel')
+      .description('Cancel a queued or running request: its executions stop, what had not run is counted cancelled.')
+      .argument('<id>', 'request id')
+      .action(async (id: string, _options: unknown, command: Command) => cancel(context.open(command), id));
+
+    evaluations
+      .command('rerun')
+      .description('Run one evaluation again as a request of its own (admins); the earlier attempt stays.')
+      .argument('<id>', 'evaluation id')
+      .option('--wait', 'wait until it is done, then list its evaluations')
+      .option('--timeout <seconds>', 'with --wait: give up after this long', wholeNumber, 1800)
+      .action(async (id: string, options: { wait?: boolean; timeout: number }, command: Command) => {
+        const session = context.open(command);
+        const { request, created } = await session.client.post(`/evaluations/${encodeURIComponent(id)}/rerun`, {}, requestedEvaluationSchema);
+        await follow(session, request, created, options);
+      });
 
     evaluations
       .command('request')
@@ -82,6 +135,48 @@ interface RunOptions {
   readonly timeout: number;
 }
 
+interface CommonOptions {
+  readonly dataset: string[];
+  readonly param: string[];
+  readonly repeats?: number;
+  readonly wait?: boolean;
+  readonly timeout: number;
+}
+
+interface BackfillOptions extends CommonOptions {
+  readonly repository: string;
+  readonly last?: number;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+interface SweepOptions extends CommonOptions {
+  readonly commit: string[];
+}
+
+/** The body parts every kind of request shares. */
+function common(options: CommonOptions): Record<string, unknown> {
+  return {
+    ...(options.dataset.length ? { datasetVersions: options.dataset.map(datasetVersion) } : {}),
+    ...(options.param.length ? { parameters: Object.fromEntries(options.param.map(parameter)) } : {}),
+    ...(options.repeats !== undefined ? { repeats: options.repeats } : {}),
+  };
+}
+
+async function submit(session: Session, body: Record<string, unknown>, options: { wait?: boolean; timeout: number }): Promise<void> {
+  const { request, created } = await session.client.post('/evaluations', body, requestedEvaluationSchema);
+  await follow(session, request, created, options);
+}
+
+async function cancel(session: Session, id: string): Promise<void> {
+  const { request, cancelled } = await session.client.post(`/evaluations/requests/${encodeURIComponent(id)}/cancel`, {}, cancelledRequestSchema);
+  if (session.json) {
+    session.printJson({ request, cancelled });
+    return;
+  }
+  session.print(`${cancelled ? 'Cancelled' : `Not cancelled: it had ended (${request.status})`}. ${progress(request)}\n`);
+}
+
 interface ListOptions {
   readonly pipeline?: string;
   readonly dataset?: string;
@@ -107,6 +202,11 @@ async function run(session: Session, pipeline: string, options: RunOptions): Pro
     ...(options.rerun ? { rerun: true } : {}),
   };
   const { request, created } = await session.client.post('/evaluations', body, requestedEvaluationSchema);
+  await follow(session, request, created, options);
+}
+
+/** Prints the request, or waits for it and lists its evaluations (and its best points, for a sweep). */
+async function follow(session: Session, request: EvaluationRequest, created: boolean, options: { wait?: boolean; timeout: number }): Promise<void> {
   if (!options.wait) {
     if (session.json) session.printJson({ request, created });
     else {
@@ -123,6 +223,7 @@ async function run(session: Session, pipeline: string, options: RunOptions): Pro
     return;
   }
   session.print(`\n${formatTable(evaluationColumns, sortForPeople(evaluations))}`);
+  if (done.reason === 'sweep' && done.summary) session.print(`\n${formatBest(done.summary)}`);
   if (done.report) {
     session.note(
       done.report.template
@@ -164,8 +265,25 @@ function describeRequest(request: EvaluationRequest, created: boolean): string {
   ]);
 }
 
+/** The best points per metric, as a table. */
+function formatBest(summary: NonNullable<EvaluationRequest['summary']>): string {
+  const rows = Object.entries(summary).flatMap(([metric, { goal, best }]) => best.map((b, i) => ({ metric, goal, rank: i + 1, ...b })));
+  return formatTable(
+    [
+      { header: 'METRIC', value: (r) => `${r.metric} (${r.goal === 'min' ? 'lower' : 'higher'} is better)` },
+      { header: '#', value: (r) => String(r.rank) },
+      { header: 'SCORE', value: (r) => `${formatNumber(r.mean)}${r.spread !== undefined ? ` ± ${formatNumber(r.spread)}` : ''}${r.n > 1 ? ` (n=${r.n})` : ''}` },
+      { header: 'PARAMETERS', value: (r) => Object.entries(r.parameters).map(([k, v]) => `${k}=${v}`).join(' ') || '-' },
+      { header: 'WHERE', value: (r) => `${shortSet(r.commitSet)} ${r.dataset}@${r.version}` },
+      { header: 'EVALUATION', value: (r) => r.evaluationId },
+    ] satisfies readonly Column<(typeof rows)[number]>[],
+    rows,
+  );
+}
+
 function progress(request: EvaluationRequest): string {
-  const failed = request.failed ? `, ${request.failed} failed` : '';
+  const cancelled = request.cancelled ? `, ${request.cancelled} cancelled` : '';
+  const failed = (request.failed ? `, ${request.failed} failed` : '') + cancelled;
   const regressed = request.regressed ? `, ${request.regressed} regressed` : '';
   return `${request.status}: ${request.done + request.failed + request.cancelled} of ${request.total} done (${request.done} succeeded${failed}${regressed})${request.error ? ` — ${request.error}` : ''}`;
 }
@@ -178,6 +296,7 @@ async function showRequest(session: Session, id: string): Promise<void> {
   }
   session.print(describeRequest(request, true));
   session.print(`\n${progress(request)}\n`);
+  if (request.summary && Object.values(request.summary).some((m) => m.best.length > 0)) session.print(`\n${formatBest(request.summary)}`);
   session.note(`Its evaluations: symbiont evaluations list --request ${request.requestId}`);
 }
 
@@ -308,16 +427,25 @@ function commitSet(values: readonly string[]): Record<string, string> {
   return Object.fromEntries(values.map(splitCommit));
 }
 
-function datasetVersion(value: string): { dataset: string; version?: number } {
+function datasetVersion(value: string): { dataset: string; version?: number } | { dataset: string; from: number; to?: number } {
+  const range = /^([A-Za-z0-9_.-]+)@v?([1-9]\d*)\.\.(?:v?([1-9]\d*))?$/.exec(value.trim());
+  if (range) return { dataset: range[1]!, from: Number(range[2]), ...(range[3] ? { to: Number(range[3]) } : {}) };
   const match = /^([A-Za-z0-9_.-]+)(?:@v?([1-9]\d*))?$/.exec(value.trim());
-  if (!match) throw new UsageError(`"${value}" is not name or name@version (e.g. readings@3).`);
+  if (!match) throw new UsageError(`"${value}" is not name, name@version or name@from..to (e.g. readings@3, readings@3..9).`);
   return { dataset: match[1]!, ...(match[2] ? { version: Number(match[2]) } : {}) };
 }
 
-/** `window=3,7` → `['window', [3, 7]]`: numbers and booleans as such, anything else as text. */
-function parameter(value: string): [string, (string | number | boolean)[]] {
+/**
+ * `window=3,7` → `['window', [3, 7]]`: numbers and booleans as such, anything else as text;
+ * `alpha=0.1..0.5:0.1` → a range `{from, to, step}` (step 1 when left out).
+ */
+function parameter(value: string): [string, (string | number | boolean)[] | { from: number; to: number; step?: number }] {
   const match = /^([^=]+)=(.+)$/.exec(value);
-  if (!match) throw new UsageError(`"${value}" is not name=value[,value…] (e.g. window=3,7).`);
+  if (!match) throw new UsageError(`"${value}" is not name=value[,value…] or name=from..to[:step] (e.g. window=3,7 or alpha=0.1..0.5:0.1).`);
+  const range = /^(-?[\d.]+)\.\.(-?[\d.]+)(?::([\d.]+))?$/.exec(match[2]!.trim());
+  if (range && [range[1], range[2], range[3]].every((n) => n === undefined || Number.isFinite(Number(n)))) {
+    return [match[1]!.trim(), { from: Number(range[1]), to: Number(range[2]), ...(range[3] ? { step: Number(range[3]) } : {}) }];
+  }
   const parse = (text: string) => (text === 'true' ? true : text === 'false' ? false : text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text);
   return [match[1]!.trim(), match[2]!.split(',').map(parse)];
 }

@@ -5,8 +5,9 @@ import { dlqCommands } from './dlq.ts';
 import { evaluationsCommands } from './evaluations.ts';
 import { reportsCommands } from './reports.ts';
 import { sftpUsersCommands } from './sftp-users.ts';
+import { trendCommand } from './trend.ts';
 import { uploadCommand } from './upload.ts';
 import { uploadsCommands } from './uploads.ts';
 
 /** Every command group of `symbiont`; a new group is a module added here. */
-export const commandModules: readonly CommandModule[] = [uploadCommand, uploadsCommands, datasetsCommands, commitsCommands, evaluationsCommands, reportsCommands, sftpUsersCommands, dlqCommands];
+export const commandModules: readonly CommandModule[] = [uploadCommand, uploadsCommands, datasetsCommands, commitsCommands, evaluationsCommands, trendCommand, reportsCommands, sftpUsersCommands, dlqCommands];

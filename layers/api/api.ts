@@ -3,6 +3,7 @@ import type { ApiDependencies, Route } from './route.ts';
 import { createRouter, type Router } from './router.ts';
 import { commitRoutes } from './routes/commits.ts';
 import { evaluationRoutes } from './routes/evaluations.ts';
+import { trendRoutes } from './routes/trends.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { consoleRoutes } from './routes/console.ts';
@@ -16,7 +17,7 @@ import { deadLetterRoutes } from './routes/dead-letters.ts';
  * Every route of the HTTP API. A new capability adds its route module here; the router, the
  * OpenAPI document and the stack's API Gateway routes (public or IAM) are all built from this list.
  */
-export const apiRoutes: readonly Route[] = [...metaRoutes, ...consoleRoutes, ...uploadRoutes, ...datasetRoutes, ...commitRoutes, ...evaluationRoutes, ...sftpUserRoutes, ...reportRoutes, ...webhookRoutes, ...deadLetterRoutes];
+export const apiRoutes: readonly Route[] = [...metaRoutes, ...consoleRoutes, ...uploadRoutes, ...datasetRoutes, ...commitRoutes, ...evaluationRoutes, ...trendRoutes, ...sftpUserRoutes, ...reportRoutes, ...webhookRoutes, ...deadLetterRoutes];
 
 /**
  * What the API is built from: the same in Lambda and in the local runtime. Each capability's

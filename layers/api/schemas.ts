@@ -505,6 +505,49 @@ export const requestedEvaluationSchema = z
   })
   .openapi('RequestedEvaluation');
 
+/** `GET /pipelines/{name}/trend` path. */
+export const trendParamsSchema = z.strictObject({ name: plainName.openapi({ param: { description: 'The pipeline.' }, example: 'forecast' }) });
+
+/** `GET /pipelines/{name}/trend` query. */
+export const trendQuerySchema = z.strictObject({
+  metric: z.string().min(1).max(128).openapi({ description: 'A metric of the pipeline.', example: 'mae' }),
+  dataset: datasetName.openapi({ description: 'A dataset of the pipeline.', example: 'readings' }),
+  repository: plainName.optional().openapi({ description: 'Whose default branch; the repository of the pipeline’s last stage when absent.' }),
+  version: z.coerce.number().int().positive().optional().openapi({ description: 'The dataset version the commit view is on; the latest when absent.' }),
+  limit: z.coerce.number().int().min(1).max(200).optional().openapi({ description: 'Heads, newest first (default 50).' }),
+});
+
+const trendPointShape = {
+  evaluationId: z.string(),
+  value: z.number(),
+  spread: z.number().optional(),
+  n: z.number().int(),
+  base: z.number().optional().openapi({ description: 'The baseline’s value it was compared with.' }),
+  band: z.object({ low: z.number(), high: z.number() }).optional().openapi({ description: 'The tolerance band around the baseline.' }),
+  verdict: z.string().optional(),
+  regressed: z.boolean(),
+};
+
+/** `GET /pipelines/{name}/trend` answer. */
+export const trendSchema = z
+  .object({
+    pipeline: z.string(),
+    metric: z.string(),
+    goal: z.enum(['max', 'min']),
+    tolerance: z.object({ absolute: z.number(), relative: z.number() }),
+    dataset: z.string(),
+    repository: z.string(),
+    commits: z.object({
+      version: z.number().int(),
+      series: z.array(z.object({ parameters: z.record(z.string(), scalar), points: z.array(z.object({ ...trendPointShape, sha: z.string(), seq: z.number().int(), pushedAt: z.string() })) })),
+    }),
+    versions: z.object({
+      sha: z.string().optional(),
+      series: z.array(z.object({ parameters: z.record(z.string(), scalar), points: z.array(z.object({ ...trendPointShape, version: z.number().int() })) })),
+    }),
+  })
+  .openapi('Trend');
+
 /** `POST /evaluations/requests/{id}/cancel` answer. */
 export const cancelledRequestSchema = z
   .object({

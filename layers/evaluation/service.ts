@@ -34,6 +34,7 @@ import {
 import { compareScores } from './scores.ts';
 import { cancelRequest } from './cancel.ts';
 import { summarize, type RequestSummary } from './summary.ts';
+import { trend, type Trend, type TrendQuery } from './trend.ts';
 
 /**
  * Continuous evaluation as the API uses it: report commits, request evaluations, read them and
@@ -53,6 +54,8 @@ export interface EvaluationService {
   cancelRequest(requestId: string, requester: Requester): Promise<{ request: RequestRecord; cancelled: boolean }>;
   /** Runs one evaluation again (admins) as a request of its own (reason `rerun`); the earlier evaluation stays. */
   rerunEvaluation(evaluationId: string, requester: Requester): Promise<RequestedEvaluation>;
+  /** A metric over the default branch's heads and over dataset versions, with baselines, bands and regressions. */
+  trend(query: TrendQuery): Promise<Trend>;
   compare(head: string, base?: string): Promise<EvaluationComparison>;
   heads(): Promise<{ repository: string; defaultBranch: string; head?: RepositoryHead }[]>;
 }
@@ -136,6 +139,7 @@ export function createEvaluationService(deps: EvaluationServiceDeps): Evaluation
       return { ...request, summary: summarize(await allRequestEvaluations(table, requestId), metrics) };
     },
     cancelRequest: (requestId, requester) => cancelRequest(requestId, requester, deps),
+    trend: (query) => trend(query, deps),
     async rerunEvaluation(evaluationId, requester) {
       if (requester.role !== 'admin') throw new ForbiddenError(`a rerun needs role admin; ${requester.name} has role ${requester.role}`, { required: ['admin'] });
       const evaluation = await find(evaluationId);

@@ -134,6 +134,12 @@ describe('backfills, sweeps, repeats, reruns and cancels, locally', () => {
     return all;
   }
 
+  /** `symbiont …` as a person runs it, with the admin token. */
+  async function symbiont(...args: string[]): Promise<string> {
+    const argv = [join(repoRoot, 'cli', 'bin', 'symbiont.mjs'), ...args, '--api', runtime.endpoints.api, '--token', runtime.endpoints.tokens.admin];
+    return (await run(process.execPath, argv, { cwd: dir.path, timeout: 120_000 })).stdout;
+  }
+
   async function ask(body: Record<string, unknown>): Promise<Request> {
     const asked = await api<{ request: Request } & { error?: unknown }>('POST', '/evaluations', { pipeline: 'lab', ...body });
     expect(asked.status, JSON.stringify(asked.body)).toBe(202);
@@ -341,5 +347,52 @@ describe('backfills, sweeps, repeats, reruns and cancels, locally', () => {
     const { body: kept } = await api<Evaluation>('GET', `/evaluations/${earlier!.evaluationId}`);
     expect(kept.status).toBe('succeeded');
     expect(both.items.map((e) => e.evaluationId)).toEqual(expect.arrayContaining([earlier!.evaluationId, again!.evaluationId]));
+  }, 180_000);
+  it('shows the trend of a metric over the default branch and over dataset versions, by API and CLI', async () => {
+    // Act: after the backfill, x = 4 has an evaluation of every head on both versions
+    const { status, body: trend } = await api<{
+      goal: string;
+      commits: { version: number; series: { parameters: Record<string, number>; points: { sha: string; seq: number; value: number; base?: number; band?: { low: number; high: number }; regressed: boolean }[] }[] };
+      versions: { sha?: string; series: { parameters: Record<string, number>; points: { version: number; value: number }[] }[] };
+    }>('GET', '/pipelines/lab/trend?metric=score&dataset=readings');
+    const table = await symbiont('trend', 'lab', '--metric', 'score', '--dataset', 'readings');
+    const refused = await api<{ error: { message: string } }>('GET', '/pipelines/lab/trend?metric=rmse&dataset=readings');
+
+    // Assess
+    expect(status).toBe(200);
+    expect(trend.goal).toBe('max');
+    expect(trend.commits.version).toBe(2);
+    const x4 = trend.commits.series.find((s) => s.parameters.x === 4)!;
+    expect(x4.points.map((p) => p.sha)).toEqual(history);
+    expect(x4.points.map((p) => p.seq)).toEqual(history.map((_, i) => i + 1));
+    expect(x4.points.every((p) => p.value === -1 && !p.regressed)).toBe(true);
+    for (const point of x4.points.filter((p) => p.base !== undefined)) expect(point.band).toEqual({ low: point.base! - 0.5, high: point.base! + 0.5 });
+    expect(trend.versions.sha).toBe(history[9]);
+    expect(trend.versions.series.find((s) => s.parameters.x === 4)!.points.map((p) => p.version)).toEqual([1, 2]);
+    expect(table).toContain(`${history[9]!.slice(0, 12)} (#10)`);
+    expect(table).toMatch(/COMMIT\s+VALUE\s+BASELINE\s+BAND\s+VERDICT/);
+    expect(table).toContain('readings@1');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toContain('has no metric rmse');
+  }, 120_000);
+
+  it('backfills, sweeps, cancels and reruns from the CLI', async () => {
+    // Act
+    const sweep = JSON.parse(await symbiont('evaluations', 'sweep', 'lab', '--param', 'x=2..4', '--param', 'y=2', '--dataset', 'readings@1', '--wait', '--json')) as {
+      request: Request;
+      evaluations: Evaluation[];
+    };
+    const backfill = JSON.parse(await symbiont('evaluations', 'backfill', 'lab', '--repository', 'lab', '--last', '2', '--dataset', 'readings@1..2', '--param', 'x=6', '--json')) as {
+      request: Request;
+    };
+    const cancelled = await symbiont('evaluations', 'cancel', backfill.request.requestId);
+    const shown = await symbiont('evaluations', 'request', sweep.request.requestId);
+
+    // Assess
+    expect(sweep.request).toMatchObject({ reason: 'sweep', total: 3, status: 'finished' });
+    expect(sweep.evaluations.map((e) => e.parameters.x).sort()).toEqual([2, 3, 4]);
+    expect(backfill.request).toMatchObject({ reason: 'backfill', total: 4 });
+    expect(cancelled).toMatch(/^(Cancelled|Not cancelled: it had ended)/);
+    expect(shown).toMatch(/score \(higher is better\)\s+1\s+0\s+noise=0 sleep=0 x=3 y=2/);
   }, 180_000);
 });
