@@ -2,6 +2,7 @@ import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { columnTypes } from '#config/schema';
 import { neverIngested } from '#ingest/landing-keys';
+import { unsafeName } from '#shared/names';
 import { uploadSources, uploadStatuses } from '#store/uploads';
 
 /**
@@ -847,8 +848,7 @@ export const uploadFileName = z
   .max(255)
   .superRefine((name, context) => {
     if (/[/\\]/.test(name)) context.addIssue({ code: 'custom', message: 'expected a file name, not a path (no "/" or "\\")' });
-    // eslint-disable-next-line no-control-regex
-    else if (/[\u0000-\u001f\u007f]/.test(name)) context.addIssue({ code: 'custom', message: 'expected a file name without control characters' });
+    else if (unsafeName(name) !== undefined) context.addIssue({ code: 'custom', message: `not a safe file name: it contains ${unsafeName(name)}` });
     else {
       const why = neverIngested(name);
       if (why !== undefined) context.addIssue({ code: 'custom', message: `${why}: choose another name` });

@@ -1,4 +1,5 @@
 import { landing } from '#shared/resources';
+import { unsafeName } from '#shared/names';
 import type { UploadSource } from '#store/uploads';
 
 /**
@@ -73,18 +74,32 @@ export function parseLandingKey(key: string, fallbackSource: UploadSource = 'api
   if (key.startsWith(landing.apiPrefix)) {
     const [, dataset, slotId, name] = segments;
     if (segments.length !== 4 || !dataset || !slotId || !name) return malformed('api', API_LAYOUT);
+    const unsafe = unsafeFile(name, 'api');
+    if (unsafe) return unsafe;
     return { kind: 'upload', source: 'api', dataset, slotId, file: name };
   }
   if (key.startsWith(landing.sftpPrefix)) {
     const [, user, dataset, name] = segments;
     const sender = user || undefined;
     if (segments.length !== 4 || !user || !dataset || !name) return malformed('sftp', sender ? `${landing.sftpPrefix}${sender}/<dataset>/<file>` : SFTP_LAYOUT, sender);
+    const unsafe = unsafeFile(name, 'sftp', user);
+    if (unsafe) return unsafe;
     return { kind: 'upload', source: 'sftp', dataset, sender: user, file: name };
   }
   return {
     ...malformed(fallbackSource, `${API_LAYOUT} or ${SFTP_LAYOUT}`),
     reason: `"${key}" is neither under ${landing.apiPrefix} nor under ${landing.sftpPrefix}; upload files to ${API_LAYOUT} or ${SFTP_LAYOUT}`,
   };
+}
+
+/**
+ * A file name no way in accepts (controls, invisible or direction-changing characters, …): a
+ * sender could still put one in the landing bucket directly, or through Transfer Family, which
+ * does not check names. It is recorded as rejected with the reason, never published.
+ */
+function unsafeFile(file: string, source: UploadSource, sender?: string): MalformedKey | undefined {
+  const why = unsafeName(file);
+  return why === undefined ? undefined : { kind: 'malformed', source, file, sender, reason: `the file name contains ${why}; rename the file and upload it again` };
 }
 
 /** Where the sender of an upload from `source` should put a file for `dataset` (for reasons). */

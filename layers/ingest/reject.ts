@@ -1,4 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { unsafeName } from '#shared/names';
 import { logger } from '#shared/observability';
 import type { Store, UploadRecord, UploadStatus } from '#store/store';
 import { landingObject } from '#store/uploads';
@@ -21,8 +22,9 @@ export const REASON_FILE = 'reason.json';
 /** Where a rejected upload's original goes in the data bucket. */
 export function rejectedOriginalKey(uploadId: string, file: string): string {
   // The reason file sits beside the original: a file that is itself called reason.json (or has no
-  // name) gets a name that cannot collide with it.
-  const name = file === '' ? 'original' : file === REASON_FILE ? `original-${REASON_FILE}` : file;
+  // name) gets a name that cannot collide with it. A name no way in accepts (controls, invisible
+  // characters) is not carried into the data bucket either.
+  const name = file === '' || unsafeName(file) !== undefined ? 'original' : file === REASON_FILE ? `original-${REASON_FILE}` : file;
   return `rejected/${uploadId}/${name}`;
 }
 
