@@ -83,7 +83,7 @@ export const evaluationsCommands: CommandModule = {
       .option('--timeout <seconds>', 'with --wait: give up after this long', wholeNumber, 1800)
       .action(async (id: string, options: { wait?: boolean; timeout: number }, command: Command) => {
         const session = context.open(command);
-        const { request, created } = await session.client.post(`/evaluations/${encodeURIComponent(id)}/rerun`, {}, requestedEvaluationSchema);
+        const { request, created } = await session.client.post('/evaluations/reruns', { evaluationId: id }, requestedEvaluationSchema);
         await follow(session, request, created, options);
       });
 

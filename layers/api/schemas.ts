@@ -549,6 +549,11 @@ export const trendSchema = z
   })
   .openapi('Trend');
 
+/** `POST /evaluations/reruns` body. */
+export const rerunBodySchema = z
+  .strictObject({ evaluationId: z.string().regex(ULID, 'expected an evaluation id (a 26-character ULID)').openapi({ description: 'The evaluation to run again.' }) })
+  .openapi('RerunEvaluation');
+
 /** `POST /evaluations/requests/{id}/cancel` answer. */
 export const cancelledRequestSchema = z
   .object({

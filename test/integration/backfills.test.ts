@@ -332,8 +332,8 @@ describe('backfills, sweeps, repeats, reruns and cancels, locally', () => {
     const [earlier] = (await evaluationsOf(first.requestId)).filter((e) => e.commitSet.lab === history[4]);
 
     // Act
-    const refused = await api('POST', `/evaluations/${earlier!.evaluationId}/rerun`, undefined, runtime.endpoints.tokens.scientist);
-    const rerun = await api<{ request: Request }>('POST', `/evaluations/${earlier!.evaluationId}/rerun`);
+    const refused = await api('POST', '/evaluations/reruns', { evaluationId: earlier!.evaluationId }, runtime.endpoints.tokens.scientist);
+    const rerun = await api<{ request: Request }>('POST', '/evaluations/reruns', { evaluationId: earlier!.evaluationId });
     const finished = await waitForRequest(rerun.body.request.requestId);
     const [again] = (await evaluationsOf(finished.requestId)).filter((e) => e.commitSet.lab === history[4]);
     const { body: both } = await api<{ items: Evaluation[] }>('GET', `/evaluations?repository=lab&commit=${history[4]}&limit=100`);

@@ -13,6 +13,7 @@ import {
   requestEvaluationBodySchema,
   requestIdParamsSchema,
   cancelledRequestSchema,
+  rerunBodySchema,
 } from '../schemas.ts';
 import { evaluations } from './commits.ts';
 
@@ -103,16 +104,17 @@ export const evaluationRoutes: readonly Route[] = [
   }),
   defineRoute({
     method: 'post',
-    path: '/evaluations/{id}/rerun',
+    path: '/evaluations/reruns',
     operationId: 'rerunEvaluation',
     summary: 'Runs one evaluation again as a request of its own (reason `rerun`); the earlier evaluation stays, and both are listed.',
+    description: 'For a failed or suspicious evaluation: the same commit set, dataset version, parameters and repeats, compared with the baseline of now.',
     tags: ['evaluations'],
     access: ['admin'],
-    request: { params: evaluationIdParamsSchema },
+    request: { body: rerunBodySchema },
     response: { status: 202, description: 'The rerun request, recorded and queued.', schema: requestedEvaluationSchema },
     errors: [404],
-    handle: async ({ params }, { caller, deps }) => {
-      const { request, created } = await evaluations(deps).rerunEvaluation(params.id, caller);
+    handle: async ({ body }, { caller, deps }) => {
+      const { request, created } = await evaluations(deps).rerunEvaluation(body.evaluationId, caller);
       const { pointers: _pointers, baselineOrder: _order, trigger: _trigger, ...shown } = request;
       return new Reply({ request: shown, created }, 202);
     },
