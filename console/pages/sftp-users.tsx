@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { ErrorNotice, Loading, useLoad, useSession } from '../components.tsx';
 import { instant } from '../format.ts';
 import { href } from '../route.ts';
@@ -49,15 +50,15 @@ function SftpUserList() {
                 <td>{u.source === 'config' ? 'the config' : 'added at run time'}</td>
                 <td>
                   {u.datasets.map((d, i) => (
-                    <>
+                    <Fragment key={d}>
                       {i > 0 ? ', ' : ''}
                       <a href={href.dataset(d)}>{d}</a>
-                    </>
+                    </Fragment>
                   ))}
                 </td>
                 <td>
                   {u.keys.length === 0 ? (
-                    <span class="muted">no key</span>
+                    <span class="muted">{u.keyFiles?.length ? `key file ${u.keyFiles.join(', ')} (read at start or deploy)` : 'no key'}</span>
                   ) : (
                     <ul class="plain">
                       {u.keys.map((k) => (
