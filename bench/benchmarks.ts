@@ -8,6 +8,7 @@ import { sftpBenchmark } from './sftp.ts';
 import { validationBenchmark } from './validation.ts';
 import { validationRuntimeBenchmark } from './validation-runtime.ts';
 import { reportsBenchmark } from './reports.ts';
+import { sweepBenchmark } from './sweep.ts';
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, validationRuntimeBenchmark, sftpBenchmark, evaluationBenchmark, commitIntakeBenchmark, reportsBenchmark, dataApiBenchmark];
+export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, validationRuntimeBenchmark, sftpBenchmark, evaluationBenchmark, commitIntakeBenchmark, sweepBenchmark, reportsBenchmark, dataApiBenchmark];
