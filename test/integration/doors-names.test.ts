@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '#api/api';
 import { parseLandingKey } from '#ingest/landing-keys';
 import { rejectedOriginalKey } from '#ingest/reject';
-import { createHttpAdapter } from '../../local/http-adapter.ts';
+import { createHttpAdapter, MAX_BODY_BYTES } from '../../local/http-adapter.ts';
 import { resolveSftpPath } from '../../local/sftp-paths.ts';
 import { bearer, config, localAuthenticator, MemoryUploads } from '../unit/api-fixtures.ts';
 import { notebook, papermillTemplate } from '../unit/reports-fixtures.ts';
@@ -188,6 +188,38 @@ describe('HTTP headers', () => {
 
     // Assess
     expect(status).toMatch(/^HTTP\/1\.1 400 /);
+    expect(after.status).toBe(200);
+  });
+
+  it('answers 413 to a body announced over 10 MiB without reading it, and keeps serving', async () => {
+    // Act
+    const status = await sendRaw(`POST /datasets/readings/uploads HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n{}`);
+    const after = await send('GET', '/health', undefined, {});
+
+    // Assess
+    expect(status).toMatch(/^HTTP\/1\.1 413 /);
+    expect(after.status).toBe(200);
+  });
+
+  it('drops a chunked body that grows past 10 MiB, and keeps serving', async () => {
+    // Act: the body never says its size; the adapter stops reading at the limit and closes.
+    const answer = await new Promise<string>((resolve) => {
+      const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/datasets/readings/uploads', headers: { ...bearer('uploader'), 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
+      req.on('response', (res) => resolve(`status ${res.statusCode}`));
+      req.on('error', (error) => resolve(`closed: ${(error as NodeJS.ErrnoException).code}`));
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const more = () => {
+        while (sent < 12 && req.write(chunk)) sent++;
+        if (sent < 12) req.once('drain', () => (sent++, more()));
+        else req.end();
+      };
+      more();
+    });
+    const after = await send('GET', '/health', undefined, {});
+
+    // Assess
+    expect(answer).toMatch(/^closed: (ECONNRESET|EPIPE)$/);
     expect(after.status).toBe(200);
   });
 
