@@ -10,6 +10,7 @@ import { GithubResults } from './constructs/github-results.ts';
 import { Identity } from './constructs/identity.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { acknowledge } from './constructs/nag.ts';
+import { Operations } from './constructs/operations.ts';
 import { Reports } from './constructs/reports.ts';
 import { Sftp } from './constructs/sftp.ts';
 import { Storage } from './constructs/storage.ts';
@@ -35,6 +36,8 @@ export class SymbiontStack extends Stack {
   public readonly evaluation: Evaluation;
   public readonly reports: Reports;
   public readonly commitIntake: CommitIntake;
+  /** Alarms to an SNS topic (mailed to `alarmEmail`) and a dashboard. */
+  public readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: SymbiontStackProps) {
     super(scope, id, props);
@@ -106,6 +109,28 @@ export class SymbiontStack extends Stack {
       this.ingest.routeTransferEvents(this.sftp.server.attrServerId);
       this.sftp.grantUserManagement(this.api.handler, this.storage);
     }
+
+    this.operations = new Operations(this, 'Operations', {
+      stage: settings.stage,
+      alarmEmail: settings.alarmEmail,
+      functions: {
+        'ingest-upload': this.ingest.handler.function,
+        api: this.api.handler.function,
+        'start-evaluation': this.evaluation.starter.function,
+        'evaluation-tasks': this.evaluation.tasks.function,
+        'plan-evaluations': this.commitIntake.planner.function,
+        'render-report': this.reports.renderer.function,
+      },
+      deadLetterQueues: {
+        ingest: this.ingest.deadLetterQueue,
+        evaluation: this.evaluation.deadLetterQueue,
+        commit: this.commitIntake.deadLetterQueue,
+        report: this.reports.deadLetterQueue,
+      },
+      stateMachine: this.evaluation.stateMachine,
+      httpApi: this.api.httpApi,
+      ...(this.sftp ? { sftpLogs: this.sftp.logGroup } : {}),
+    });
 
     this.acknowledgeCdkInternals();
 

@@ -1,18 +1,19 @@
 import type { z } from 'zod';
 import { SymbiontError } from '#shared/errors';
 import { logger } from '#shared/observability';
-import { MethodNotAllowedError } from './errors.ts';
+import { CapabilityUnavailableError, MethodNotAllowedError } from './errors.ts';
 import type { ApiResult } from './route.ts';
 import type { ErrorResponse, FieldProblem } from './schemas.ts';
 
 /**
  * The one place where errors become HTTP answers: `{"error": {"code", "message", "details"}}`.
- * A {@link SymbiontError} with a 4xx status carries its message and details to the caller; any
- * other error — a 5xx SymbiontError included — is logged and answered with a message that says
+ * A {@link SymbiontError} with a 4xx status carries its message and details to the caller, and so
+ * does a capability this API was built without (503: it says which, nothing internal); any other
+ * error — another 5xx SymbiontError included — is logged and answered with a message that says
  * nothing of internals, only the request id to look it up by.
  */
 export function errorResponse(error: unknown, requestId: string): ApiResult {
-  if (error instanceof SymbiontError && error.status < 500) {
+  if ((error instanceof SymbiontError && error.status < 500) || error instanceof CapabilityUnavailableError) {
     const headers: Record<string, string> = error instanceof MethodNotAllowedError ? { allow: error.allow.join(', ') } : {};
     return errorResult(error.status, { code: error.code, message: error.message, details: error.details }, headers);
   }
