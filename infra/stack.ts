@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicies, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { StackSettings, SymbiontConfig } from '#config/schema';
 import { apiRoutes } from '#api/api';
@@ -43,6 +43,8 @@ export class SymbiontStack extends Stack {
     super(scope, id, props);
     const settings = props.settings ?? props.config.stack;
     Tags.of(this).add('symbiont:stage', settings.stage);
+    // retainData=false is for stacks meant to be deleted: no key outlives them, the queues' keys included.
+    if (!settings.retainData) RemovalPolicies.of(this).destroy({ applyToResourceTypes: ['AWS::KMS::Key'] });
 
     this.storage = new Storage(this, 'Storage', {
       retainData: settings.retainData,
