@@ -60,6 +60,9 @@ export interface EvaluationService {
   heads(): Promise<{ repository: string; defaultBranch: string; head?: RepositoryHead }[]>;
 }
 
+/** Points up to which a running request's summary is computed on every read; larger ones are summarised once they end. */
+export const LIVE_SUMMARY_MAX_POINTS = 1000;
+
 /** Evaluations shown per commit in a commit listing. */
 export const EVALUATIONS_PER_COMMIT = 20;
 
@@ -136,6 +139,8 @@ export function createEvaluationService(deps: EvaluationServiceDeps): Evaluation
       const request = await getRequest(table, requestId);
       if (!request) throw new RequestNotFoundError(`no evaluation request has the id ${requestId}`, { requestId });
       const metrics = config.pipelines[request.pipeline]?.metrics ?? {};
+      // Reading every evaluation on each poll of a large request running would cost more than it tells.
+      if (request.total > LIVE_SUMMARY_MAX_POINTS && (request.status === 'queued' || request.status === 'running')) return { ...request, summary: {} };
       return { ...request, summary: summarize(await allRequestEvaluations(table, requestId), metrics) };
     },
     cancelRequest: (requestId, requester) => cancelRequest(requestId, requester, deps),
