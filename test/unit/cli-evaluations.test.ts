@@ -280,3 +280,72 @@ describe('evaluations show', () => {
     expect(stdout()).toMatch(/report\s+failed, template diagnose: no template is named diagnose \(registered: explore\)/);
   });
 });
+
+describe('evaluations backfill, sweep, cancel, rerun', () => {
+  it('backfills a commit range × a version range with the reason backfill', async () => {
+    // Prepare
+    answers.push((s) => (s.path === '/evaluations' ? { status: 202, body: { request: request({ reason: 'backfill', total: 14 }), created: true } } : undefined));
+    const { io } = captureIo();
+
+    // Act
+    const code = await run(args('evaluations', 'backfill', 'forecast', '--repository', 'model', '--from', '3f2a9c1', '--to', '9c1e5b0', '--dataset', 'readings@3..9', '--param', 'window=3'), io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(seen[0]!.body).toEqual({
+      pipeline: 'forecast',
+      commits: { repository: 'model', from: '3f2a9c1', to: '9c1e5b0' },
+      datasetVersions: [{ dataset: 'readings', from: 3, to: 9 }],
+      parameters: { window: [3] },
+      reason: 'backfill',
+    });
+  });
+
+  it('refuses a backfill with neither --last nor --from, before asking', async () => {
+    // Prepare
+    const { io, stderr } = captureIo();
+
+    // Act
+    const code = await run(args('evaluations', 'backfill', 'forecast', '--repository', 'model'), io);
+
+    // Assess
+    expect(code).not.toBe(0);
+    expect(seen).toEqual([]);
+    expect(stderr()).toContain('give --last <n>, or --from <sha>');
+  });
+
+  it('sweeps ranges and lists, and shows the best points of the finished request', async () => {
+    // Prepare
+    const best = { evaluationId: '01JD8X5Q3ZBESTBESTBESTBEST', commitSet: { model: sha('c') }, dataset: 'readings', version: 1, parameters: { alpha: 0.3, window: 5 }, mean: 0.91, n: 1 };
+    const finished = request({ reason: 'sweep', status: 'finished', total: 2, done: 2, summary: { mae: { goal: 'min', best: [best] } } });
+    answers.push((s) => (s.path === '/evaluations' && s.method === 'POST' ? { status: 202, body: { request: request({ reason: 'sweep' }), created: true } } : undefined));
+    answers.push((s) => (s.path.startsWith('/evaluations/requests/') ? { status: 200, body: finished } : undefined));
+    answers.push((s) => (s.path === '/evaluations' ? { status: 200, body: { items: [evaluation()] } } : undefined));
+    const { io, stdout } = captureIo();
+
+    // Act
+    const code = await run(args('evaluations', 'sweep', 'forecast', '--param', 'alpha=0.1..0.3:0.1', '--param', 'window=3,5', '--wait'), io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(seen[0]!.body).toEqual({ pipeline: 'forecast', parameters: { alpha: { from: 0.1, to: 0.3, step: 0.1 }, window: [3, 5] }, reason: 'sweep' });
+    expect(stdout()).toMatch(/mae \(lower is better\)\s+1\s+0\.91\s+alpha=0\.3 window=5/);
+  });
+
+  it('cancels a request and reruns an evaluation', async () => {
+    // Prepare
+    answers.push((s) => (s.path.endsWith('/cancel') ? { status: 200, body: { request: request({ status: 'cancelled', done: 1, cancelled: 1 }), cancelled: true } } : undefined));
+    answers.push((s) => (s.path === '/evaluations/reruns' ? { status: 202, body: { request: request({ reason: 'rerun' }), created: true } } : undefined));
+    const { io, stdout } = captureIo();
+
+    // Act
+    const cancelled = await run(args('evaluations', 'cancel', '01JD8X5Q3ZREQUESTREQUESTRE'), io);
+    const rerun = await run(args('evaluations', 'rerun', '01JD8X5Q3ZHEADHEADHEADHEAD'), io);
+
+    // Assess
+    expect([cancelled, rerun]).toEqual([0, 0]);
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['POST /evaluations/requests/01JD8X5Q3ZREQUESTREQUESTRE/cancel', 'POST /evaluations/reruns']);
+    expect(seen[1]!.body).toEqual({ evaluationId: '01JD8X5Q3ZHEADHEADHEADHEAD' });
+    expect(stdout()).toContain('Cancelled. cancelled: 2 of 2 done (1 succeeded, 1 cancelled)');
+  });
+});
