@@ -101,12 +101,11 @@ describe('upload file names in POST /datasets/{name}/uploads', () => {
   });
 
   it('takes a name with accents and spaces in normal form C past validation', async () => {
-    // Act: this API has no presigner, so a name that passes validation fails after it (as a 500), never as a 400.
+    // Act: this API has no presigner, so a name that passes validation fails after it (a 5xx), never as a 400.
     const answer = await send('POST', '/datasets/readings/uploads', { file: 'relevés de mars.csv' }, bearer('uploader'));
 
     // Assess
-    expect(answer.status).not.toBe(400);
-    expect(answer.error?.code).toBe('internal');
+    expect(answer.status).toBeGreaterThanOrEqual(500);
   });
 });
 
