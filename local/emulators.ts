@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import S3rver from 's3rver';
@@ -6,9 +7,9 @@ import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { LOCAL_CREDENTIALS } from './clients.ts';
 import { log as logger } from './log.ts';
-import { checkS3Signature, sendS3Refusal } from './s3-signatures.ts';
+import { checkS3Key, checkS3Signature, sendS3Refusal } from './s3-signatures.ts';
 import { PortInUseError } from './errors.ts';
-import { close, listen, localUrl } from './net.ts';
+import { close, listen, LOCAL_HOST, localUrl } from './net.ts';
 import { portRemedy } from './settings.ts';
 
 /** One running emulator. */
@@ -42,7 +43,7 @@ export async function startS3(dataDir: string, port: number, prepare?: (s3rver: 
   // unsigned request is refused here as S3 refuses it.
   const serve = s3rver.callback();
   const server = createServer((req, res) => {
-    const refusal = checkS3Signature(req, LOCAL_CREDENTIALS);
+    const refusal = checkS3Signature(req, LOCAL_CREDENTIALS) ?? checkS3Key(req);
     if (!refusal) return void serve(req, res);
     logger.warn('S3 request refused', { method: req.method, path: (req.url ?? '').split('?')[0], code: refusal.code });
     req.resume();
@@ -83,11 +84,31 @@ export async function startSqs(dataDir: string, port: number, region: string): P
   const directory = join(dataDir, 'sqs');
   mkdirSync(directory, { recursive: true });
   try {
-    const server = await startFauxqs({ port, logger: false, dataDir: directory, defaultRegion: region });
+    const server = await onLoopback(() => startFauxqs({ port, logger: false, dataDir: directory, defaultRegion: region }));
     return { port: server.port, url: localUrl(server.port), stop: () => server.stop() };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError('sqs', port, portRemedy('sqs'), { cause: error });
     throw error;
+  }
+}
+
+/**
+ * Runs `start` with listening on every interface turned into listening on loopback. fauxqs fixes
+ * its host to 0.0.0.0 whatever it is given, and it checks no signatures: without this, anyone who
+ * reaches the machine could read and send the local queues. Only listens asked for 0.0.0.0 change
+ * (every other local server asks for 127.0.0.1 itself), and only while `start` runs.
+ */
+async function onLoopback<T>(start: () => Promise<T>): Promise<T> {
+  const listen = NetServer.prototype.listen;
+  NetServer.prototype.listen = function (this: NetServer, ...args: unknown[]) {
+    const [options] = args;
+    if (typeof options === 'object' && options !== null && (options as { host?: string }).host === '0.0.0.0') args[0] = { ...options, host: LOCAL_HOST };
+    return (listen as (...a: unknown[]) => NetServer).apply(this, args);
+  } as typeof listen;
+  try {
+    return await start();
+  } finally {
+    NetServer.prototype.listen = listen;
   }
 }
 

@@ -19,7 +19,7 @@ export interface S3Credentials {
 /** Why a request is refused, as S3 says it. */
 export interface S3Refusal {
   readonly status: number;
-  readonly code: 'AccessDenied' | 'SignatureDoesNotMatch' | 'InvalidAccessKeyId' | 'AuthorizationQueryParametersError' | 'RequestTimeTooSkewed';
+  readonly code: 'AccessDenied' | 'SignatureDoesNotMatch' | 'InvalidAccessKeyId' | 'AuthorizationQueryParametersError' | 'RequestTimeTooSkewed' | 'InvalidObjectName';
   readonly message: string;
 }
 
@@ -163,6 +163,26 @@ export function checkS3Signature(req: IncomingMessage, credentials: S3Credential
   const given = Buffer.from(parts.signature, 'utf8');
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     return { status: 403, code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.' };
+  }
+  return undefined;
+}
+
+/**
+ * Refuses an object key with a `.` or `..` segment (`api/x/../../y`). In S3 a key is only a name,
+ * but s3rver stores objects as files under its folder and would write such a key outside it.
+ * Symbiont never makes such a key (file names pass the shared name rule), so only a hand-made
+ * request meets this.
+ */
+export function checkS3Key(req: IncomingMessage): S3Refusal | undefined {
+  const [path = '/'] = (req.url ?? '/').split('?');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return { status: 400, code: 'AuthorizationQueryParametersError', message: 'The request path is not valid percent-encoding' };
+  }
+  if (decoded.split('/').some((segment) => segment === '.' || segment === '..')) {
+    return { status: 400, code: 'InvalidObjectName', message: 'The local S3 stores no key with a "." or ".." segment (it would be written outside its folder)' };
   }
   return undefined;
 }

@@ -9,9 +9,8 @@ import { exampleConfig, freePorts, portsOf, tempDataDir } from './local-helpers.
  * Functions emulators take the well-known local key pair, so they must not be reachable from the
  * network. Each is tried on this machine's non-loopback addresses (skipped where it has none) and
  * must refuse the connection; on loopback it answers.
- *
- * Known open: the SQS emulator (fauxqs) binds every interface whatever it is told — see the
- * README's Security section — so it is not in the list below until the runtime binds it to loopback.
+ * The SQS emulator (fauxqs) fixes its host to every interface; the runtime turns that listen into
+ * a loopback one (local/emulators.ts).
  */
 
 const outside = Object.values(networkInterfaces())
@@ -46,7 +45,7 @@ describe('local services on the network', () => {
     dataDir.remove();
   });
 
-  const services = ['api', 's3', 'dynamodb', 'sftp', 'stepfunctions'] as const;
+  const services = ['api', 's3', 'dynamodb', 'sqs', 'sftp', 'stepfunctions'] as const;
 
   it.each(services)('%s answers on loopback', async (service) => {
     // Act

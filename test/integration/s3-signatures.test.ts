@@ -131,4 +131,12 @@ describe('the local S3’s signature checks', () => {
     expect(await errorCode(anonymous)).toBe('AccessDenied');
     expect((refused as Error).name).toBe('SignatureDoesNotMatch');
   });
+
+  it('stores no key with a dot-dot segment, which s3rver would write outside its folder', async () => {
+    // Act
+    const refused = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'api/x/../../../../escape.txt', Body: 'out' })).catch((error: Error) => error);
+
+    // Assess
+    expect((refused as Error).name).toBe('InvalidObjectName');
+  });
 });
