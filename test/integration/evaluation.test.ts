@@ -96,8 +96,6 @@ describe('continuous evaluation, locally', () => {
     config.repositories.model.path = 'repos/model';
     // Templates are the reports' business; their notebook paths are relative to the example config's folder.
     config.templates = {};
-    // Diagnostic reports are their own tests' business (they need a Jupyter kernel).
-    delete config.pipelines.forecast.onRegression;
     // So the pipeline names no template either: diagnostics are test/integration/diagnostics.test.ts's.
     delete config.pipelines.forecast.onRegression;
     const configFile = join(dir.path, 'symbiont.config.json');
