@@ -1,13 +1,6 @@
-import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import type { Endpoints } from '#local/endpoints';
-import { startRuntime, until } from './evaluation.ts';
+import { startNoopRuntime, until } from './noop-runtime.ts';
 import { median, type Benchmark, type Figure } from './harness.ts';
 
 /**
@@ -20,9 +13,7 @@ import { median, type Benchmark, type Figure } from './harness.ts';
  * than queueing behind earlier evaluations.
  */
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = 'bench-webhook-secret';
-const NOOP = ['sh', '-c', 'printf \'{"score":1}\' > "$SYMBIONT_OUTPUT/metrics.json"'];
 
 export interface CommitIntakeTimings {
   readonly pushes: number;
@@ -40,44 +31,12 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 export async function measureCommitIntake(pushes: number): Promise<CommitIntakeTimings> {
-  const dir = mkdtempSync(join(tmpdir(), 'symbiont-bench-intake-'));
-  let child: ChildProcess | undefined;
-  let sfn: SFNClient | undefined;
+  // One commit per push (plus the first head), so every push is of a new sha.
+  const runtime = await startNoopRuntime({ label: 'intake', extraCommits: pushes, repositoryUrl: 'https://github.com/bench/noop', config: { webhooks: { githubSecret: SECRET } } });
+  const { endpoints, shas } = runtime;
+  const sfn = new SFNClient({ endpoint: endpoints.stepfunctions, region: endpoints.region, credentials: { ...endpoints.credentials } });
+  const stateMachineArn = endpoints.stateMachines.evaluate;
   try {
-    // One repository with a commit per push (plus the first head), so every push is of a new sha.
-    const repository = join(dir, 'noop');
-    mkdirSync(repository);
-    const git = (...args: string[]) =>
-      execFileSync('git', ['-C', repository, '-c', 'user.name=Bench', '-c', 'user.email=bench@symbiont.invalid', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();
-    git('init', '--quiet', '--initial-branch=main');
-    writeFileSync(join(repository, 'README.md'), 'A stage that does nothing but write metrics.json.\n');
-    git('add', '-A');
-    git('commit', '--quiet', '-m', 'no-op stage');
-    for (let i = 0; i < pushes; i++) git('commit', '--quiet', '--allow-empty', '-m', `push ${i}`);
-    const shas = git('rev-list', '--reverse', 'HEAD').split('\n');
-
-    const example = JSON.parse(readFileSync(join(repoRoot, 'symbiont.config.json'), 'utf8'));
-    const config = {
-      datasets: example.datasets,
-      repositories: { noop: { url: 'https://github.com/bench/noop', defaultBranch: 'main', path: 'noop' } },
-      pipelines: { bench: { stages: [{ repository: 'noop', image: 'bench/noop', command: NOOP }], datasets: ['readings'], metrics: { score: { goal: 'max' } } } },
-      webhooks: { githubSecret: SECRET },
-      stack: example.stack,
-    };
-    const configFile = join(dir, 'symbiont.config.json');
-    writeFileSync(configFile, JSON.stringify(config));
-    const dataDir = join(dir, '.symbiont');
-    child = await startRuntime(configFile, dataDir);
-    const endpoints = JSON.parse(readFileSync(join(dataDir, 'endpoints.json'), 'utf8')) as Endpoints;
-    sfn = new SFNClient({ endpoint: endpoints.stepfunctions, region: endpoints.region, credentials: { ...endpoints.credentials } });
-    const stateMachineArn = endpoints.stateMachines.evaluate;
-
-    const s3 = new S3Client({ endpoint: endpoints.s3, region: endpoints.region, credentials: { ...endpoints.credentials }, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
-    await s3.send(new PutObjectCommand({ Bucket: endpoints.buckets.landing, Key: 'api/readings/bench/readings.csv', Body: readFileSync(join(repoRoot, 'examples', 'data', 'readings-2025-01-06.csv')) }));
-    s3.destroy();
-    const authorized = { authorization: `Bearer ${endpoints.tokens.admin}` };
-    await until('a readings version', async () => ((await (await fetch(`${endpoints.api}/datasets/readings`, { headers: authorized })).json()) as { latest?: unknown }).latest ? true : undefined);
-
     const push = async (sha: string) => {
       const body = JSON.stringify({
         ref: 'refs/heads/main',
@@ -105,12 +64,12 @@ export async function measureCommitIntake(pushes: number): Promise<CommitIntakeT
     /** The next execution not seen before, once it has ended (so the next push finds a quiet runtime). */
     const nextExecution = async () => {
       const started = await until('an execution started by the push', async () => {
-        const { executions } = await sfn!.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 5 }));
+        const { executions } = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 5 }));
         return executions?.find((e) => !seen.has(e.executionArn!));
       });
       seen.add(started.executionArn!);
       const ended = await until('the execution to end', async () => {
-        const described = await sfn!.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+        const described = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
         return described.status === 'RUNNING' ? undefined : described;
       });
       if (ended.status !== 'SUCCEEDED') throw new Error(`execution ${started.name} ended ${ended.status}; the figures would mean nothing`);
@@ -136,13 +95,8 @@ export async function measureCommitIntake(pushes: number): Promise<CommitIntakeT
     }
     return { pushes, latenciesMs, healthMs };
   } finally {
-    sfn?.destroy();
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGINT');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
+    sfn.destroy();
+    await runtime.stop();
   }
 }
 

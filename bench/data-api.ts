@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import autocannon from 'autocannon';
 import type { Endpoints } from '#local/endpoints';
-import { startRuntime, until } from './evaluation.ts';
+import { startRuntime, until } from './noop-runtime.ts';
 import type { Benchmark, Figure } from './harness.ts';
 
 /**

@@ -1,11 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Endpoints } from '#local/endpoints';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { median, type Benchmark, type Figure } from './harness.ts';
+import { evaluationDurations, NOOP, startNoopRuntime, until } from './noop-runtime.ts';
 
 /**
  * What the evaluation machinery costs per evaluation: one request of N points of a pipeline whose
@@ -15,10 +12,6 @@ import { median, type Benchmark, type Figure } from './harness.ts';
  * the same no-op command N times. The runtime runs in a process of its own, as `npm start` does
  * (its handlers read their settings once per process, and other benchmarks start runtimes here).
  */
-
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** The no-op stage: a shell that writes the one metric. */
-const NOOP = ['sh', '-c', 'printf \'{"score":1}\' > "$SYMBIONT_OUTPUT/metrics.json"'];
 
 export interface EvaluationTimings {
   readonly evaluations: number;
@@ -33,55 +26,10 @@ export interface EvaluationTimings {
 
 /** Boots a runtime in a child process on a throwaway config and data directory, and times one request of `count` points. */
 export async function measureEvaluations(count: number): Promise<EvaluationTimings> {
-  const dir = mkdtempSync(join(tmpdir(), 'symbiont-bench-evaluation-'));
-  let child: ChildProcess | undefined;
+  const runtime = await startNoopRuntime({ label: 'evaluation', parameters: { seed: Array.from({ length: count + 1 }, (_, i) => i) } });
   try {
-    const repository = join(dir, 'noop');
-    mkdirSync(repository);
-    const git = (...args: string[]) =>
-      execFileSync('git', ['-C', repository, '-c', 'user.name=Bench', '-c', 'user.email=bench@symbiont.invalid', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();
-    git('init', '--quiet', '--initial-branch=main');
-    writeFileSync(join(repository, 'README.md'), 'A stage that does nothing but write metrics.json.\n');
-    git('add', '-A');
-    git('commit', '--quiet', '-m', 'no-op stage');
-    const sha = git('rev-parse', 'HEAD');
-
-    const example = JSON.parse(readFileSync(join(repoRoot, 'symbiont.config.json'), 'utf8'));
-    const config = {
-      datasets: example.datasets,
-      repositories: { noop: { url: 'https://example.invalid/noop', defaultBranch: 'main', path: 'noop' } },
-      pipelines: {
-        bench: {
-          stages: [{ repository: 'noop', image: 'bench/noop', command: NOOP }],
-          datasets: ['readings'],
-          metrics: { score: { goal: 'max' } },
-          parameters: { seed: Array.from({ length: count + 1 }, (_, i) => i) },
-        },
-      },
-      stack: example.stack,
-    };
-    const configFile = join(dir, 'symbiont.config.json');
-    writeFileSync(configFile, JSON.stringify(config));
-
-    const dataDir = join(dir, '.symbiont');
-    child = await startRuntime(configFile, dataDir);
-    const endpoints = JSON.parse(readFileSync(join(dataDir, 'endpoints.json'), 'utf8')) as Endpoints;
-    const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const response = await fetch(`${endpoints.api}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${endpoints.tokens.admin}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
-      return (await response.json()) as T;
-    };
-
-    const s3 = new S3Client({ endpoint: endpoints.s3, region: endpoints.region, credentials: { ...endpoints.credentials }, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
-    await s3.send(
-      new PutObjectCommand({ Bucket: endpoints.buckets.landing, Key: 'api/readings/bench/readings.csv', Body: readFileSync(join(repoRoot, 'examples', 'data', 'readings-2025-01-06.csv')) }),
-    );
-    s3.destroy();
-    await until('a readings version', async () => ((await api<{ latest?: unknown }>('GET', '/datasets/readings')).latest ? true : undefined));
+    const { api } = runtime;
+    const sha = runtime.shas[0]!;
     await api('POST', '/commits', { repository: 'noop', sha });
 
     type Request = { requestId: string; status: string; failed: number };
@@ -99,17 +47,10 @@ export async function measureEvaluations(count: number): Promise<EvaluationTimin
     const start = performance.now();
     const request = await evaluate(seeds);
     const requestMs = performance.now() - start;
+    const durations = await evaluationDurations(runtime, request.requestId);
 
-    const durations: number[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await api<{ items: { durationMs?: number }[]; cursor?: string }>('GET', `/evaluations?request=${request.requestId}&limit=100${cursor ? `&cursor=${cursor}` : ''}`);
-      durations.push(...page.items.map((e) => e.durationMs ?? 0));
-      cursor = page.cursor;
-    } while (cursor);
-
-    const worktree = join(dataDir, 'worktrees', 'noop', sha);
-    const output = join(dir, 'bare');
+    const worktree = join(runtime.dataDir, 'worktrees', 'noop', sha);
+    const output = join(runtime.dir, 'bare');
     mkdirSync(output);
     const bareStart = performance.now();
     for (let i = 0; i < count; i++) execFileSync(NOOP[0]!, NOOP.slice(1), { cwd: worktree, env: { ...process.env, SYMBIONT_OUTPUT: output } });
@@ -117,48 +58,7 @@ export async function measureEvaluations(count: number): Promise<EvaluationTimin
 
     return { evaluations: count, requestMs, bareMs, medianEvaluationMs: median(durations), failed: request.failed };
   } finally {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGINT');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** `npm start` in a child process, resolved once its banner is printed. */
-export function startRuntime(configFile: string, dataDir: string): Promise<ChildProcess> {
-  const ports = ['api', 's3', 'dynamodb', 'sqs', 'sftp', 'stepfunctions'].flatMap((service) => [`--${service}-port`, '0']);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'local', 'main.ts'), '--config', configFile, '--data-dir', dataDir, ...ports], {
-    cwd: repoRoot,
-    // Warnings only: a hundred evaluations log thousands of lines otherwise.
-    env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider', POWERTOOLS_LOG_LEVEL: 'WARN' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ctrl-C stops')) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve(child);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the local runtime exited with ${code} before it was ready:\n${output.slice(-2000)}`)));
-  });
-}
-
-/** Polls `probe` every 20 ms until it returns a value. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await runtime.stop();
   }
 }
 

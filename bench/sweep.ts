@@ -1,12 +1,5 @@
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Endpoints } from '#local/endpoints';
-import { startRuntime, until } from './evaluation.ts';
 import type { Benchmark, Figure } from './harness.ts';
+import { evaluationDurations, startNoopRuntime, until } from './noop-runtime.ts';
 
 /**
  * A sweep's wall time against the work in it: one request of N parameter points of a no-op stage
@@ -16,9 +9,6 @@ import type { Benchmark, Figure } from './harness.ts';
  * sum is what running points side by side buys; at concurrency 1 the gap is the orchestration
  * between points.
  */
-
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const NOOP = ['sh', '-c', 'printf \'{"score":1}\' > "$SYMBIONT_OUTPUT/metrics.json"'];
 
 export interface SweepTimings {
   readonly concurrency: number;
@@ -30,48 +20,10 @@ export interface SweepTimings {
 
 /** Times one sweep of `points` points at `concurrency` on a throwaway runtime. */
 export async function measureSweep(points: number, concurrency: number): Promise<SweepTimings> {
-  const dir = mkdtempSync(join(tmpdir(), 'symbiont-bench-sweep-'));
-  let child: ChildProcess | undefined;
+  const runtime = await startNoopRuntime({ label: 'sweep', parameters: { seed: [0] }, config: { local: { evaluationConcurrency: concurrency } } });
   try {
-    const repository = join(dir, 'noop');
-    mkdirSync(repository);
-    const git = (...args: string[]) =>
-      execFileSync('git', ['-C', repository, '-c', 'user.name=Bench', '-c', 'user.email=bench@symbiont.invalid', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();
-    git('init', '--quiet', '--initial-branch=main');
-    writeFileSync(join(repository, 'README.md'), 'A stage that does nothing but write metrics.json.\n');
-    git('add', '-A');
-    git('commit', '--quiet', '-m', 'no-op stage');
-    const sha = git('rev-parse', 'HEAD');
-
-    const example = JSON.parse(readFileSync(join(repoRoot, 'symbiont.config.json'), 'utf8'));
-    const config = {
-      datasets: example.datasets,
-      repositories: { noop: { url: 'https://example.invalid/noop', defaultBranch: 'main', path: 'noop' } },
-      pipelines: {
-        bench: { stages: [{ repository: 'noop', image: 'bench/noop', command: NOOP }], datasets: ['readings'], metrics: { score: { goal: 'max' } }, parameters: { seed: [0] } },
-      },
-      stack: example.stack,
-      local: { evaluationConcurrency: concurrency },
-    };
-    const configFile = join(dir, 'symbiont.config.json');
-    writeFileSync(configFile, JSON.stringify(config));
-    const dataDir = join(dir, '.symbiont');
-    child = await startRuntime(configFile, dataDir);
-    const endpoints = JSON.parse(readFileSync(join(dataDir, 'endpoints.json'), 'utf8')) as Endpoints;
-    const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const response = await fetch(`${endpoints.api}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${endpoints.tokens.admin}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
-      return (await response.json()) as T;
-    };
-    const s3 = new S3Client({ endpoint: endpoints.s3, region: endpoints.region, credentials: { ...endpoints.credentials }, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
-    await s3.send(new PutObjectCommand({ Bucket: endpoints.buckets.landing, Key: 'api/readings/bench/readings.csv', Body: readFileSync(join(repoRoot, 'examples', 'data', 'readings-2025-01-06.csv')) }));
-    s3.destroy();
-    await until('a readings version', async () => ((await api<{ latest?: unknown }>('GET', '/datasets/readings')).latest ? true : undefined));
-    await api('POST', '/commits', { repository: 'noop', sha });
+    const { api } = runtime;
+    await api('POST', '/commits', { repository: 'noop', sha: runtime.shas[0] });
 
     type Request = { requestId: string; status: string; failed: number; reason: string };
     const sweep = async (parameters: Record<string, unknown>) => {
@@ -88,22 +40,10 @@ export async function measureSweep(points: number, concurrency: number): Promise
     const request = await sweep({ seed: { from: 1, to: points } });
     const wallMs = performance.now() - start;
     if (request.reason !== 'sweep') throw new Error(`expected a sweep, got reason ${request.reason}`);
-
-    let sumOfPointsMs = 0;
-    let cursor: string | undefined;
-    do {
-      const page = await api<{ items: { durationMs?: number }[]; cursor?: string }>('GET', `/evaluations?request=${request.requestId}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      sumOfPointsMs += page.items.reduce((sum, e) => sum + (e.durationMs ?? 0), 0);
-      cursor = page.cursor;
-    } while (cursor);
+    const sumOfPointsMs = (await evaluationDurations(runtime, request.requestId)).reduce((sum, ms) => sum + ms, 0);
     return { concurrency, points, wallMs, sumOfPointsMs, failed: request.failed };
   } finally {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGINT');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await runtime.stop();
   }
 }
 

@@ -1,11 +1,6 @@
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startLocal, type LocalRuntime } from '#local/runtime';
-import { exampleConfig, freePorts, repoRoot, tempDataDir, waitFor } from './local-helpers.ts';
+import { startExampleEvaluation, type ExampleEvaluation } from './evaluation-helpers.ts';
+import { waitFor } from './local-helpers.ts';
 import { describeWithKernel } from './reports-helpers.ts';
 
 /**
@@ -15,8 +10,6 @@ import { describeWithKernel } from './reports-helpers.ts';
  * is flagged, the state machine's Diagnose task queues its report, render-report renders it on this
  * machine's Jupyter kernel, and the evaluation links to it.
  */
-
-const run = promisify(execFile);
 
 interface Evaluation {
   evaluationId: string;
@@ -28,47 +21,16 @@ interface Evaluation {
 }
 
 describeWithKernel('diagnostic reports, locally', () => {
-  const dir = tempDataDir('diagnostics');
-  const repos = join(dir.path, 'repos');
-  let runtime: LocalRuntime;
+  let ctx: ExampleEvaluation;
   let regressed: Evaluation;
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const response = await fetch(`${runtime.endpoints.api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${runtime.endpoints.tokens.admin}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as T };
-  }
+  const api = <T>(method: string, path: string, body?: unknown) => ctx.api<T>(method, path, body);
 
   beforeAll(async () => {
-    await run(process.execPath, [join(repoRoot, 'examples', 'create-repos.mjs'), '--dir', repos, '--no-report', '--quiet']);
-    const git = async (repo: string, ...args: string[]) => (await run('git', ['-C', join(repos, repo), ...args])).stdout.trim();
-    const heads = { features: await git('features', 'rev-parse', 'main'), model: await git('model', 'rev-parse', 'main') };
-    const experiment = await git('model', 'rev-parse', 'experiment');
-
-    // The example config as it is, its paths made to work from the test's folder.
-    const config = JSON.parse(readFileSync(exampleConfig, 'utf8'));
-    config.repositories.features.path = 'repos/features';
-    config.repositories.model.path = 'repos/model';
-    for (const spec of Object.values(config.templates) as { notebook: string }[]) spec.notebook = join(repoRoot, spec.notebook);
-    const configFile = join(dir.path, 'symbiont.config.json');
-    writeFileSync(configFile, JSON.stringify(config, null, 2));
-    runtime = await startLocal({ configFile, dataDir: join(dir.path, '.symbiont'), ports: freePorts });
-
-    const { endpoints } = runtime;
-    const s3 = new S3Client({ endpoint: endpoints.s3, region: endpoints.region, credentials: { ...endpoints.credentials }, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: endpoints.buckets.landing,
-        Key: 'api/readings/01JD8X5Q3ZC9W8M2V7K4T6R1YB/readings.csv',
-        Body: readFileSync(join(repoRoot, 'examples', 'data', 'readings-2025-01-06.csv')),
-      }),
-    );
-    s3.destroy();
-    await waitFor('a readings version', async () => ((await api<{ latest?: unknown }>('GET', '/datasets/readings')).body.latest ? true : undefined), 30_000);
-    for (const [repository, sha] of Object.entries(heads)) await api('POST', '/commits', { repository, sha });
+    // The example config as it is: the forecast pipeline's onRegression is the diagnose template.
+    ctx = await startExampleEvaluation({ label: 'diagnostics' });
+    const experiment = await ctx.git('model', 'rev-parse', 'experiment');
+    await ctx.reportHeads();
     await api('POST', '/commits', { repository: 'model', sha: experiment, branch: 'experiment' });
 
     // What the README tells a new user to run: the regressing commit, evaluated (one point, to keep it short).
@@ -89,8 +51,7 @@ describeWithKernel('diagnostic reports, locally', () => {
   }, 240_000);
 
   afterAll(async () => {
-    await runtime?.stop();
-    dir.remove();
+    await ctx?.stop();
   });
 
   it('links the regressed evaluation to a diagnose report, which renders', async () => {

@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocal, type LocalRuntime } from '#local/runtime';
+import type { LocalRuntime } from '#local/runtime';
 import { localAwsEnv } from '#local/endpoints';
-import { AWS_CLI_MISSING, awsCliVersion, exampleConfig, freePorts, repoRoot, tempDataDir, waitFor } from './local-helpers.ts';
+import { startExampleEvaluation, type ExampleEvaluation } from './evaluation-helpers.ts';
+import { AWS_CLI_MISSING, awsCliVersion, waitFor } from './local-helpers.ts';
 
 /**
  * Continuous evaluation through the local runtime as `npm start` runs it: the example
@@ -43,25 +43,15 @@ interface Evaluation {
 }
 
 describe('continuous evaluation, locally', () => {
-  const dir = tempDataDir('evaluation');
-  const repos = join(dir.path, 'repos');
+  let ctx: ExampleEvaluation;
   let runtime: LocalRuntime;
   let heads: Record<string, string>;
   let regressing: string;
   let broken: string;
   let headsRequest: Request;
 
-  const git = async (repo: string, ...args: string[]) =>
-    (await run('git', ['-C', join(repos, repo), '-c', 'user.name=Test', '-c', 'user.email=test@symbiont.invalid', '-c', 'commit.gpgsign=false', ...args])).stdout.trim();
-
-  async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const response = await fetch(`${runtime.endpoints.api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${runtime.endpoints.tokens.admin}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as T };
-  }
+  const git = (repo: string, ...args: string[]) => ctx.git(repo, ...args);
+  const api = <T>(method: string, path: string, body?: unknown) => ctx.api<T>(method, path, body);
 
   async function evaluate(body: Record<string, unknown>): Promise<{ request: Request; evaluations: Evaluation[] }> {
     const asked = await api<{ request: Request }>('POST', '/evaluations', { pipeline: 'forecast', ...body });
@@ -81,45 +71,26 @@ describe('continuous evaluation, locally', () => {
   }
 
   beforeAll(async () => {
-    await run(process.execPath, [join(repoRoot, 'examples', 'create-repos.mjs'), '--dir', repos, '--no-report', '--quiet']);
-    heads = { features: await git('features', 'rev-parse', 'main'), model: await git('model', 'rev-parse', 'main') };
+    ctx = await startExampleEvaluation({
+      label: 'evaluation',
+      // The pipeline names no template: diagnostics are test/integration/diagnostics.test.ts's (they need a Jupyter kernel).
+      configure: (config) => delete config.pipelines.forecast.onRegression,
+    });
+    runtime = ctx.runtime;
+    heads = { ...ctx.heads };
     regressing = await git('model', 'rev-parse', 'experiment');
     // A commit whose model stage fails, on a branch of its own.
     await git('model', 'checkout', '--quiet', '-b', 'broken', 'main');
-    writeFileSync(join(repos, 'model', 'run.mjs'), "console.error('model: cannot read features.csv: column rolling_mean is missing');\nprocess.exit(3);\n");
+    writeFileSync(join(ctx.dir, 'repos', 'model', 'run.mjs'), "console.error('model: cannot read features.csv: column rolling_mean is missing');\nprocess.exit(3);\n");
     await git('model', 'commit', '--quiet', '-am', 'model: broken');
     broken = await git('model', 'rev-parse', 'HEAD');
     await git('model', 'checkout', '--quiet', 'main');
-
-    const config = JSON.parse(readFileSync(exampleConfig, 'utf8'));
-    config.repositories.features.path = 'repos/features';
-    config.repositories.model.path = 'repos/model';
-    // Templates are the reports' business; their notebook paths are relative to the example config's folder.
-    config.templates = {};
-    // So the pipeline names no template either: diagnostics are test/integration/diagnostics.test.ts's.
-    delete config.pipelines.forecast.onRegression;
-    const configFile = join(dir.path, 'symbiont.config.json');
-    writeFileSync(configFile, JSON.stringify(config, null, 2));
-    runtime = await startLocal({ configFile, dataDir: join(dir.path, '.symbiont'), ports: freePorts });
-
-    const { endpoints } = runtime;
-    const s3 = new S3Client({ endpoint: endpoints.s3, region: endpoints.region, credentials: { ...endpoints.credentials }, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: endpoints.buckets.landing,
-        Key: 'api/readings/01JD8X5Q3ZC9W8M2V7K4T6R1YB/readings.csv',
-        Body: readFileSync(join(repoRoot, 'examples', 'data', 'readings-2025-01-06.csv')),
-      }),
-    );
-    s3.destroy();
-    await waitFor('a readings version', async () => ((await api<{ latest?: unknown }>('GET', '/datasets/readings')).body.latest ? true : undefined), 30_000);
-    for (const [repository, sha] of Object.entries(heads)) await api('POST', '/commits', { repository, sha });
+    await ctx.reportHeads();
     headsRequest = (await evaluate({})).request;
   }, 180_000);
 
   afterAll(async () => {
-    await runtime?.stop();
-    dir.remove();
+    await ctx?.stop();
   });
 
   it('evaluates the default-branch heads on the latest version over the pipeline’s grid', async () => {
@@ -190,7 +161,7 @@ describe('continuous evaluation, locally', () => {
 
   it('keeps a worktree per repository and sha', () => {
     // Assess
-    for (const [repository, sha] of Object.entries(heads)) expect(existsSync(join(dir.path, '.symbiont', 'worktrees', repository, sha, 'run.mjs'))).toBe(true);
+    for (const [repository, sha] of Object.entries(heads)) expect(existsSync(join(ctx.dir, '.symbiont', 'worktrees', repository, sha, 'run.mjs'))).toBe(true);
   });
 
   itWithAws('answers `aws stepfunctions describe-execution` for the heads’ execution', async () => {

@@ -1,21 +1,20 @@
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageForPart } from '#evaluation/requests';
-import { startLocal, type LocalRuntime } from '#local/runtime';
+import type { LocalRuntime } from '#local/runtime';
 import { getRequest, type RequestRecord } from '#store/evaluations';
 import { createStore } from '#store/store';
 import { Table } from '#store/table';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 import { brokenInvariants, depth, type InvariantContext } from './invariants.ts';
-import { exampleConfig, freePorts, repoRoot, tempDataDir, waitFor } from './local-helpers.ts';
+import { startExampleEvaluation, type ExampleEvaluation } from './evaluation-helpers.ts';
+import { waitFor } from './local-helpers.ts';
 
 /**
  * Fault injection on the evaluation path (the Fault injection issue), through the local runtime
@@ -24,9 +23,7 @@ import { exampleConfig, freePorts, repoRoot, tempDataDir, waitFor } from './loca
  * each, every request has one outcome and counts each evaluation once.
  */
 
-const run = promisify(execFile);
-const dir = tempDataDir('faults-evaluation');
-const repos = join(dir.path, 'repos');
+let ctx: ExampleEvaluation;
 let runtime: LocalRuntime;
 let dynamodbProxy: FaultProxy;
 let invariants: InvariantContext & { readonly table: Table };
@@ -34,17 +31,8 @@ let sfn: SFNClient;
 let hanging: string;
 const requests: string[] = [];
 
-const git = async (repo: string, ...args: string[]) =>
-  (await run('git', ['-C', join(repos, repo), '-c', 'user.name=Test', '-c', 'user.email=test@symbiont.invalid', '-c', 'commit.gpgsign=false', ...args])).stdout.trim();
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${runtime.endpoints.api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${runtime.endpoints.tokens.admin}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
+const git = (repo: string, ...args: string[]) => ctx.git(repo, ...args);
+const api = <T>(method: string, path: string, body?: unknown) => ctx.api<T>(method, path, body);
 
 /** Asks for an evaluation and waits for its request's outcome. */
 async function evaluate(body: Record<string, unknown>): Promise<RequestRecord> {
@@ -67,63 +55,49 @@ async function invariantsHold(): Promise<void> {
 }
 
 beforeAll(async () => {
-  await run(process.execPath, [join(repoRoot, 'examples', 'create-repos.mjs'), '--dir', repos, '--no-report', '--quiet']);
+  ctx = await startExampleEvaluation({
+    label: 'faults-evaluation',
+    configure: (config) => {
+      config.templates = {};
+      delete config.pipelines.forecast.onRegression;
+      for (const stage of config.pipelines.forecast.stages) stage.timeoutSeconds = 10;
+    },
+    start: {
+      // A start that failed is tried again in seconds, not the production 6 minutes.
+      queueOverrides: { evaluation: { visibilityTimeoutSeconds: 2 }, commit: { visibilityTimeoutSeconds: 2 } },
+      interpose: async (service, url) => {
+        if (service === 's3') return url;
+        dynamodbProxy = await startFaultProxy(service, url);
+        return dynamodbProxy.url;
+      },
+    },
+  });
+  runtime = ctx.runtime;
   // A commit whose model stage never ends.
   await git('model', 'checkout', '--quiet', '-b', 'hang', 'main');
-  writeFileSync(join(repos, 'model', 'run.mjs'), 'setInterval(() => {}, 1000);\n');
+  writeFileSync(join(ctx.dir, 'repos', 'model', 'run.mjs'), 'setInterval(() => {}, 1000);\n');
   await git('model', 'commit', '--quiet', '-am', 'model: hangs');
   hanging = await git('model', 'rev-parse', 'HEAD');
   await git('model', 'checkout', '--quiet', 'main');
 
-  const config = JSON.parse(readFileSync(exampleConfig, 'utf8'));
-  config.repositories.features.path = 'repos/features';
-  config.repositories.model.path = 'repos/model';
-  config.templates = {};
-  delete config.pipelines.forecast.onRegression;
-  for (const stage of config.pipelines.forecast.stages) stage.timeoutSeconds = 10;
-  const configFile = join(dir.path, 'symbiont.config.json');
-  writeFileSync(configFile, JSON.stringify(config, null, 2));
-  runtime = await startLocal({
-    configFile,
-    dataDir: join(dir.path, '.symbiont'),
-    ports: freePorts,
-    // A start that failed is tried again in seconds, not the production 6 minutes.
-    queueOverrides: { evaluation: { visibilityTimeoutSeconds: 2 }, commit: { visibilityTimeoutSeconds: 2 } },
-    interpose: async (service, url) => {
-      if (service === 's3') return url;
-      dynamodbProxy = await startFaultProxy(service, url);
-      return dynamodbProxy.url;
-    },
-  });
-
   const { endpoints } = runtime;
   const common = { region: endpoints.region, credentials: { ...endpoints.credentials } };
-  const s3 = new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
   const document = DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }), { marshallOptions: { removeUndefinedValues: true } });
   invariants = {
     endpoints,
-    s3,
+    s3: new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' }),
     sqs: new SQSClient({ ...common, endpoint: endpoints.sqs }),
     store: createStore({ client: document, tableName: endpoints.table.name }),
     table: new Table(document, endpoints.table.name),
   };
   sfn = new SFNClient({ ...common, endpoint: endpoints.stepfunctions });
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: endpoints.buckets.landing,
-      Key: 'api/readings/01JD8X5Q3ZC9W8M2V7K4T6R1YB/readings.csv',
-      Body: readFileSync(join(repoRoot, 'examples', 'data', 'readings-2025-01-06.csv')),
-    }),
-  );
-  await waitFor('a readings version', async () => ((await api<{ latest?: unknown }>('GET', '/datasets/readings')).body.latest ? true : undefined), 30_000);
-  for (const repository of ['features', 'model']) await api('POST', '/commits', { repository, sha: await git(repository, 'rev-parse', 'main') });
+  await ctx.reportHeads();
 }, 180_000);
 
 afterAll(async () => {
   sfn?.destroy();
-  await runtime?.stop();
+  await ctx?.stop();
   await dynamodbProxy?.close();
-  dir.remove();
 });
 
 describe('faults on the evaluation path', () => {
