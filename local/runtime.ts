@@ -227,6 +227,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
       SYMBIONT_CONFIG: configFile,
+      // Business metrics are CloudWatch's (embedded metric format lines); locally they would only be console noise.
+      POWERTOOLS_METRICS_DISABLED: 'true',
     };
     if (needsRealHandlers) useHandlerEnv(handlerSettings);
     if (evaluationDefinition) {

@@ -8,6 +8,7 @@ import { createDiagnostics } from '#reports/diagnostics';
 import { sqsReportQueue } from '#reports/messages';
 import { createDocumentClient, createS3Client, createSqsClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
+import { metrics } from '#shared/metrics';
 import { logger } from '#shared/observability';
 import { env } from '#shared/resources';
 import { Table } from '#store/table';
@@ -30,6 +31,7 @@ const deps: EvaluationTaskDeps = {
   queue: sqsEvaluationQueue(createSqsClient(), requireEnv(env.evaluationQueueUrl)),
   // Regressions' diagnostic reports are recorded and queued for render-report.
   diagnostics: createDiagnostics({ table, queue: sqsReportQueue(createSqsClient(), requireEnv(env.reportQueueUrl)) }),
+  metrics,
 };
 
 /**

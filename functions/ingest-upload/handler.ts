@@ -8,6 +8,7 @@ import { parseIngestRecord } from '#ingest/messages';
 import { sqsCommitQueue } from '#evaluation/commit-queue';
 import { createS3Client, createSqsClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
+import { metrics } from '#shared/metrics';
 import { logger } from '#shared/observability';
 import { env, queues } from '#shared/resources';
 import { createStoreFromEnv } from '#store/store';
@@ -19,6 +20,7 @@ const deps: IngestDeps = {
   config: loadConfig().config,
   dataBucket: requireEnv(env.dataBucket),
   maxReceiveCount: queues.ingest.maxReceiveCount,
+  metrics,
   // New versions go to the commit queue, where plan-evaluations asks for their re-evaluation.
   newVersions: announcer(requireEnv(env.commitQueueUrl)),
 };

@@ -10,6 +10,7 @@ import { s3ReportBucket } from '#reports/objects';
 import { renderReport, type RenderReportDeps } from '#reports/render';
 import { createDocumentClient, createS3Client } from '#shared/aws';
 import { requireEnv } from '#shared/env';
+import { metrics } from '#shared/metrics';
 import { logger } from '#shared/observability';
 import { env } from '#shared/resources';
 import { Table } from '#store/table';
@@ -38,7 +39,9 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   const message = parseReportRecord(record);
   logger.appendKeys({ reportId: message.reportId });
   try {
-    await renderReport(message, deps);
+    const outcome = await renderReport(message, deps);
+    // Reports by status: `failed` is a template or kernel failure, stored with its error.
+    if (outcome !== 'skipped') metrics.count('Reports', { status: outcome });
   } finally {
     logger.removeKeys(['reportId']);
   }

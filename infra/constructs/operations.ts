@@ -11,6 +11,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '#shared/metrics';
 
 export interface OperationsProps {
   readonly stage: string;
@@ -113,6 +114,23 @@ export class Operations extends Construct {
         left: Object.entries(props.functions).map(([name, fn]) => fn.metricDuration({ period: Duration.minutes(5), statistic: 'p99', label: name })),
         width: 12,
       }),
+      // What Symbiont itself counts (layers/shared/metrics.ts, embedded metric format): every dimension combination found.
+      ...(
+        [
+          ['Uploads by outcome', 'Uploads', 'outcome,dataset,service', 'Sum'],
+          ['Ingest speed (MB/s)', 'IngestMegabytesPerSecond', 'dataset,service', 'Average'],
+          ['Evaluations by verdict', 'Evaluations', 'pipeline,verdict,service', 'Sum'],
+          ['Regressions', 'Regressions', 'pipeline,service', 'Sum'],
+          ['Reports by status', 'Reports', 'status,service', 'Sum'],
+        ] as const
+      ).map(
+        ([title, metric, dimensions, stat]) =>
+          new cloudwatch.GraphWidget({
+            title,
+            left: [new cloudwatch.MathExpression({ expression: `SEARCH('{${METRICS_NAMESPACE},${dimensions}} MetricName="${metric}"', '${stat}', 300)`, usingMetrics: {}, label: metric, period: Duration.minutes(5) })],
+            width: 12,
+          }),
+      ),
       new cloudwatch.GraphWidget({
         title: 'Data API',
         left: ['4xx', '5xx'].map((metricName) => new cloudwatch.Metric({ namespace: 'AWS/ApiGateway', metricName, dimensionsMap: { ApiId: props.httpApi.apiId }, ...fiveMinutes, label: metricName })),

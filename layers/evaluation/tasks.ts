@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { PipelineSpec, SymbiontConfig } from '#config/schema';
+import type { MetricSink } from '#shared/metrics';
 import { logger } from '#shared/observability';
 import {
   advanceBaseline,
@@ -87,6 +88,8 @@ export interface EvaluationTaskDeps {
   readonly github?: GithubResultsDeps;
   /** For `diagnose`: makes the diagnostic reports of regressions (the report queue's side). */
   readonly diagnostics?: Diagnostics;
+  /** Where evaluations by verdict and regressions are counted (CloudWatch in AWS). @default none */
+  readonly metrics?: MetricSink;
   readonly now?: () => Date;
 }
 
@@ -394,6 +397,10 @@ export async function compare(requestId: string, evaluationId: string, deps: Eva
     where: { status: 'succeeded' },
   });
   if (firstTime && comparison.regressed) await updateRequest(deps.table, requestId, { add: { regressed: 1 } });
+  if (firstTime) {
+    deps.metrics?.count('Evaluations', { pipeline: evaluation.pipeline, verdict: comparison.verdict });
+    if (comparison.regressed) deps.metrics?.count('Regressions', { pipeline: evaluation.pipeline });
+  }
   const { request } = planned;
   if (evaluation.isBaselineCommitSet && request.baselineOrder !== undefined) {
     const moved = await advanceBaseline(deps.table, {
@@ -466,7 +473,10 @@ export async function recordFailure(requestId: string, evaluationId: string, err
     set: { status: 'failed', failure, finishedAt, durationMs: Math.max(0, Date.parse(finishedAt) - Date.parse(evaluation.startedAt)) },
     where: { status: 'running' },
   });
-  if (updated) await updateRequest(deps.table, requestId, { add: { failed: 1 } });
+  if (updated) {
+    await updateRequest(deps.table, requestId, { add: { failed: 1 } });
+    deps.metrics?.count('Evaluations', { pipeline: planned.request.pipeline, verdict: 'failed' });
+  }
   logger.warn('evaluation failed', { error: failure.error, stage: failure.stage, reason });
 }
 

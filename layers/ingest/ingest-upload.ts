@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import type { SymbiontConfig } from '#config/schema';
+import type { MetricSink } from '#shared/metrics';
 import { logger } from '#shared/observability';
 import { queues } from '#shared/resources';
 import { AlreadyExistsError, ContentClaimBusyError, StatusConflictError } from '#store/errors';
@@ -11,6 +12,7 @@ import { type Arrival, resolveArrival } from './arrivals.ts';
 import { IngestError } from './errors.ts';
 import { type Delivery, isLastReceive, markFailed } from './failures.ts';
 import { type LandingKey, parseLandingKey, uploadLayout } from './landing-keys.ts';
+import { recordIngestFailure, recordIngestMetrics } from './metrics.ts';
 import type { IngestMessage } from './messages.ts';
 import { markOutcomeRecorded } from './originals.ts';
 import { publishVersion, type PublishOutcome, type PublishStore } from './publish.ts';
@@ -44,6 +46,8 @@ export type IngestStore = Pick<Store, 'claimMessage' | 'getMessageClaim' | 'crea
 export interface IngestDeps {
   readonly store: IngestStore;
   readonly s3: S3Client;
+  /** Where uploads by outcome and ingest speed are counted (CloudWatch in AWS). @default none */
+  readonly metrics?: MetricSink;
   readonly config: Pick<SymbiontConfig, 'datasets'>;
   /** The data bucket, where originals go with their outcome. */
   readonly dataBucket: string;
@@ -133,12 +137,17 @@ export async function ingestUpload(message: IngestMessage, deps: IngestDeps, del
   }
 
   logger.appendKeys({ uploadId: upload.uploadId });
+  const started = Date.now();
   try {
-    return await advance(deps, upload, rejection, now);
+    const outcome = await advance(deps, upload, rejection, now);
+    if (deps.metrics) recordIngestMetrics(deps.metrics, outcome, Date.now() - started);
+    return outcome;
   } catch (error) {
     const attempt: Delivery = { receiveCount: delivery.receiveCount, maxReceiveCount: deps.maxReceiveCount ?? queues.ingest.maxReceiveCount };
-    if (isLastReceive(attempt)) await markFailed({ store: deps.store, s3: deps.s3, now }, upload, error, attempt);
-    else logger.warn('upload not finished; the message will be delivered again', { receiveCount: attempt.receiveCount, error: error as Error });
+    if (isLastReceive(attempt)) {
+      await markFailed({ store: deps.store, s3: deps.s3, now }, upload, error, attempt);
+      if (deps.metrics) recordIngestFailure(deps.metrics, upload.dataset);
+    } else logger.warn('upload not finished; the message will be delivered again', { receiveCount: attempt.receiveCount, error: error as Error });
     throw error;
   } finally {
     logger.removeKeys(['uploadId']);

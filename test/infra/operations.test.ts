@@ -86,6 +86,9 @@ describe('operations', () => {
 
     // Assess
     expect(dashboards).toHaveLength(1);
-    for (const title of ['Alarms', 'Dead letters', 'Evaluation executions', 'Function errors', 'Function duration (p99)', 'Data API']) expect(body).toContain(`\\"title\\":\\"${title}\\"`);
+    for (const title of ['Alarms', 'Dead letters', 'Evaluation executions', 'Function errors', 'Function duration (p99)', 'Data API', 'Uploads by outcome', 'Evaluations by verdict', 'Reports by status']) {
+      expect(body).toContain(`\\"title\\":\\"${title}\\"`);
+    }
+    expect(body).toContain('SEARCH(');
   });
 });

@@ -19,6 +19,8 @@ let testTable: TestTable;
 let table: Table;
 const s3 = mockClient(S3Client);
 const queue = memoryQueue();
+/** What the tasks counted for operations (the MetricSink). */
+const counted: Record<string, string>[] = [];
 let deps: EvaluationTaskDeps;
 
 /** Objects of the data bucket, by key. */
@@ -27,7 +29,7 @@ let objects: Record<string, string> = {};
 beforeAll(async () => {
   testTable = await startTestTable('symbiont-evaluation-tasks');
   table = new Table(testTable.client, testTable.tableName);
-  deps = { table, s3: new S3Client({ region: 'us-east-1' }), dataBucket: 'data', config, queue };
+  deps = { table, s3: new S3Client({ region: 'us-east-1' }), dataBucket: 'data', config, queue, metrics: { count: (name, dimensions) => counted.push({ name, ...dimensions }), measure: () => undefined } };
   await publishVersion(table, 'readings', 1);
   await reportCommit({ repository: 'features', sha: sha('a') }, scientist, { table, config });
   await reportCommit({ repository: 'model', sha: sha('b') }, scientist, { table, config });
@@ -191,6 +193,12 @@ describe('the evaluation tasks', () => {
     const candidate = await getEvaluation(table, prepared.phases[1]!.points[0]!.evaluationId);
     expect(candidate).toMatchObject({ regressed: true, verdict: 'regressed', comparison: { mae: { base: 1, head: 1.1, verdict: 'regressed' } } });
     expect(tallied).toEqual({ regressed: true, evaluationIds: [candidate!.evaluationId] });
+    // Counted for operations: the verdicts, and the regression once.
+    expect(counted.slice(-3)).toEqual([
+      { name: 'Evaluations', pipeline: 'forecast', verdict: 'no-baseline' },
+      { name: 'Evaluations', pipeline: 'forecast', verdict: 'regressed' },
+      { name: 'Regressions', pipeline: 'forecast' },
+    ]);
   });
 
   it('records a failed stage with its exit code and the tail of its stderr', async () => {
