@@ -2,6 +2,7 @@ import type { Benchmark } from './harness.ts';
 import { commitIntakeBenchmark } from './commit-intake.ts';
 import { dataApiBenchmark } from './data-api.ts';
 import { evaluationBenchmark } from './evaluation.ts';
+import { functionsBenchmark } from './functions.ts';
 import { ingestMessageBenchmark } from './ingest-message.ts';
 import { localRuntimeBenchmark } from './local-runtime.ts';
 import { sftpBenchmark } from './sftp.ts';
@@ -11,4 +12,4 @@ import { reportsBenchmark } from './reports.ts';
 import { sweepBenchmark } from './sweep.ts';
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, validationRuntimeBenchmark, sftpBenchmark, evaluationBenchmark, commitIntakeBenchmark, sweepBenchmark, reportsBenchmark, dataApiBenchmark];
+export const benchmarks: readonly Benchmark[] = [ingestMessageBenchmark, localRuntimeBenchmark, validationBenchmark, validationRuntimeBenchmark, sftpBenchmark, evaluationBenchmark, commitIntakeBenchmark, sweepBenchmark, reportsBenchmark, dataApiBenchmark, functionsBenchmark];
