@@ -77,7 +77,10 @@ describe('commit intake', () => {
     const secret = logicalId(template, 'AWS::SecretsManager::Secret', 'GithubWebhookSecret');
 
     // Act
-    const readers = policyStatements(template).filter((s) => actionsOf([s]).includes('secretsmanager:GetSecretValue'));
+    // Other secrets (the GitHub results token) have readers of their own: only this secret's count here.
+    const readers = policyStatements(template).filter(
+      (s) => actionsOf([s]).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(secret),
+    );
     const api = lambda('ApiHandler').resource.Properties.Environment.Variables;
 
     // Assess
