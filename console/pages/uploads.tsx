@@ -186,6 +186,39 @@ function UploadDetails({ upload: u }: { upload: Upload }) {
 }
 
 /** The validation report: counts, then each problem with row, column, rule, value and what to do. */
+/** A count of problems per rule or per column, largest first; `other` sums the columns left out. */
+function ProblemCounts({ caption, heading, counts, other }: { caption: string; heading: string; counts: readonly [string, number][]; other?: { label: string; count: number } }) {
+  return (
+    <table>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{heading}</th>
+          <th scope="col" class="num">
+            Problems
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {counts.map(([name, n]) => (
+          <tr key={name}>
+            <th scope="row">
+              <code>{name}</code>
+            </th>
+            <td class="num">{count(n)}</td>
+          </tr>
+        ))}
+        {other ? (
+          <tr>
+            <th scope="row">{other.label}</th>
+            <td class="num">{count(other.count)}</td>
+          </tr>
+        ) : null}
+      </tbody>
+    </table>
+  );
+}
+
 function Report({ report }: { report: UploadReport }) {
   const byRule = Object.entries(report.countsByRule).sort((a, b) => b[1] - a[1]);
   const byColumn = Object.entries(report.countsByColumn).sort((a, b) => b[1] - a[1]);
@@ -197,54 +230,8 @@ function Report({ report }: { report: UploadReport }) {
         revision <code>{shortHash(report.specRevision)}</code>. Fix the file and send it again: the fixed file is validated like any other.
       </p>
       <div class="counts">
-        <table>
-          <caption>Problems by rule</caption>
-          <thead>
-            <tr>
-              <th scope="col">Rule</th>
-              <th scope="col" class="num">
-                Problems
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {byRule.map(([rule, n]) => (
-              <tr key={rule}>
-                <th scope="row">
-                  <code>{rule}</code>
-                </th>
-                <td class="num">{count(n)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <table>
-          <caption>Problems by column</caption>
-          <thead>
-            <tr>
-              <th scope="col">Column</th>
-              <th scope="col" class="num">
-                Problems
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {byColumn.map(([column, n]) => (
-              <tr key={column}>
-                <th scope="row">
-                  <code>{column}</code>
-                </th>
-                <td class="num">{count(n)}</td>
-              </tr>
-            ))}
-            {report.otherColumns ? (
-              <tr>
-                <th scope="row">other columns</th>
-                <td class="num">{count(report.otherColumns)}</td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
+        <ProblemCounts caption="Problems by rule" heading="Rule" counts={byRule} />
+        <ProblemCounts caption="Problems by column" heading="Column" counts={byColumn} other={report.otherColumns ? { label: 'other columns', count: report.otherColumns } : undefined} />
       </div>
       <table class="problems">
         <caption>

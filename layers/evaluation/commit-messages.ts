@@ -2,7 +2,7 @@ import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
 import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { commitShaSchema, commitSources } from '#store/commits';
+import { commitRecordSchema } from '#store/commits';
 import { InvalidEvaluationMessageError } from './errors.ts';
 
 /**
@@ -13,19 +13,8 @@ import { InvalidEvaluationMessageError } from './errors.ts';
 
 const isoTime = z.iso.datetime({ offset: true });
 
-/** `{repository, sha, branch, pushedAt, source, deliveryId?, image?}`. */
-export const commitMessageSchema = z.strictObject({
-  repository: z.string().min(1),
-  sha: commitShaSchema,
-  branch: z.string().min(1),
-  pushedAt: isoTime,
-  source: z.enum(commitSources),
-  /** The GitHub delivery that announced the push. */
-  deliveryId: z.string().min(1).optional(),
-  image: z.string().min(1).optional(),
-  /** Who reported it through the API. */
-  reportedBy: z.string().min(1).optional(),
-});
+/** `{repository, sha, branch, pushedAt, source, deliveryId?, image?, reportedBy?}`: a commit as it is recorded, before it is. */
+export const commitMessageSchema = z.strictObject(commitRecordSchema.omit({ recordedAt: true }).shape);
 export type CommitMessage = z.infer<typeof commitMessageSchema>;
 
 /** A dataset version that was just published: its default-branch commit sets are evaluated on it. */

@@ -4,8 +4,8 @@ import { displayBytes, displayText, type IssueCollector, type IssueDetail, type 
 import { KeyBuilder, readKeyParts } from './key-index.ts';
 import { UniqueKeys, type UniqueKeysOptions } from './key-spill.ts';
 import type { Phrasing } from './messages.ts';
-import { compilePattern, type PatternTest } from './pattern.ts';
-import { compileRow, matchIndex, type CompiledRow, type KeyParts } from './row-compiler.ts';
+import { compilePattern } from './pattern.ts';
+import { compileRow, matchIndex, type CompilableColumn, type CompiledRow, type KeyParts } from './row-compiler.ts';
 import { ColumnProfiler, type ColumnProfile } from './profile.ts';
 import {
   codePointLength,
@@ -20,25 +20,14 @@ import {
   type ValueStatus,
 } from './values.ts';
 
-/** A column of the spec, prepared for checking many cells quickly. */
-interface PreparedColumn {
+/**
+ * A column of the spec, prepared for checking many cells quickly: what the generated row check
+ * needs ({@link CompilableColumn}: the kind as a small integer, bounds as numbers, enum bytes and
+ * hashes, the pattern and the profiler), and its spec and name for the general path's messages.
+ */
+interface PreparedColumn extends CompilableColumn {
   readonly spec: ColumnSpec;
   readonly name: string;
-  /** The column type as a small integer (`KIND_*`): the per-cell switch compares numbers, not strings. */
-  readonly kind: number;
-  /** The bounds as numbers (±Infinity when absent): the spec objects differ in shape, these do not. */
-  readonly min: number;
-  readonly max: number;
-  readonly maxLength: number;
-  readonly nullable: boolean;
-  /** Position in the unique key, or -1. */
-  readonly keyPosition: number;
-  /** Allowed values as UTF-8 bytes, for comparing cells without decoding them. */
-  readonly enumBytes: readonly Uint8Array[] | undefined;
-  /** The profile hash of each allowed value, so a cell that matches one is not hashed again. */
-  readonly enumHashes: Uint32Array | undefined;
-  readonly pattern: PatternTest | undefined;
-  readonly profiler: ColumnProfiler;
 }
 
 const KIND_STRING = 0;
