@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { standInValue } from '../infra/stand-in.ts';
 import { median, type Benchmark, type Figure } from './harness.ts';
 import { repoRoot } from './noop-runtime.ts';
 
@@ -16,13 +17,6 @@ import { repoRoot } from './noop-runtime.ts';
 const run = promisify(execFile);
 
 type FunctionResource = { Type: string; Metadata?: Record<string, string>; Properties: { Environment?: { Variables: Record<string, unknown> } } };
-
-/** A CloudFormation value as a string: a Join's literal parts kept, references as placeholders. */
-function standIn(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-  return join ? join[1].map(standIn).join(join[0]) : 'from-template';
-}
 
 /** Milliseconds a fresh Node process takes to import `module` from `dir`, with `env`. */
 async function importMs(dir: string, module: string, env: Record<string, string>): Promise<number> {
@@ -61,7 +55,7 @@ export const functionsBenchmark: Benchmark = {
         const dir = join(out, assetPath);
         const name = id.replace(/[0-9A-F]{8}$/, '');
         const env: Record<string, string> = { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' };
-        for (const [variable, value] of Object.entries(resource.Properties.Environment?.Variables ?? {})) env[variable] = standIn(value);
+        for (const [variable, value] of Object.entries(resource.Properties.Environment?.Variables ?? {})) env[variable] = standInValue(value);
         env.SYMBIONT_CONFIG = join(dir, 'symbiont.config.json');
         const initMs: number[] = [];
         for (let i = 0; i < rounds; i++) initMs.push(await importMs(dir, './index.mjs', env));

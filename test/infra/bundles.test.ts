@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { standInValue } from '../../infra/stand-in.ts';
 
 /**
  * The bundles `cdk synth` stages are what Lambda runs: these tests load them the way the runtime
@@ -20,21 +21,13 @@ function bundleOf(logicalIdPrefix: string): { dir: string; variables: Record<str
   return { dir: join(cdkOut, fn.Metadata!['aws:asset:path']!), variables: fn.Properties.Environment?.Variables ?? {} };
 }
 
-/** A CloudFormation value as a string: literal strings kept, references as `from-template`. */
-function resolveStandIn(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-  if (join) return join[1].map(resolveStandIn).join(join[0]);
-  return 'from-template';
-}
-
 /** Runs a snippet in a fresh Node process inside the bundle folder, with the function's env. */
 async function inBundle(logicalIdPrefix: string, script: string): Promise<string> {
   const { dir, variables } = bundleOf(logicalIdPrefix);
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'ERROR' };
   // A value CloudFormation builds (Ref, GetAtt, Join) gets a stand-in of the same shape: a Join's
   // literal parts kept (JSON stays JSON), each reference a placeholder.
-  for (const [name, value] of Object.entries(variables)) env[name] = resolveStandIn(value);
+  for (const [name, value] of Object.entries(variables)) env[name] = standInValue(value);
   env.SYMBIONT_CONFIG = join(dir, 'symbiont.config.json');
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env });
   return stdout;
