@@ -128,10 +128,23 @@ function parseKeyLines(user: string, text: string, source: string): UserKey[] {
 /** Writes a new ed25519 key pair: the private key (owner-only, as OpenSSH requires) and `<file>.pub`. */
 function generateKeyPair(privateKeyPath: string, comment: string): void {
   mkdirSync(dirname(privateKeyPath), { recursive: true });
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
+  const pair = generateEd25519Pair(comment);
   // The private key first: a `.pub` without its private key would never be regenerated.
   writeAtomically(privateKeyPath, pair.private, 0o600);
   writeAtomically(`${privateKeyPath}.pub`, `${pair.public}\n`, 0o644);
+}
+
+/**
+ * A new ed25519 key pair in OpenSSH format that ssh2 and OpenSSH both read back. ssh2's generator
+ * drops a leading zero byte of the 32-byte public key (about one pair in 300), writing a key nobody
+ * can parse, the generator included: such a pair is thrown away and another one drawn.
+ */
+export function generateEd25519Pair(comment?: string): { readonly private: string; readonly public: string } {
+  for (let attempt = 1; ; attempt += 1) {
+    const pair = utils.generateKeyPairSync('ed25519', comment === undefined ? {} : { comment });
+    if (!(utils.parseKey(pair.public) instanceof Error) && !(utils.parseKey(pair.private) instanceof Error)) return pair;
+    if (attempt === 16) throw new SftpKeyError('(generated)', 'ssh2 generated 16 unreadable ed25519 key pairs in a row');
+  }
 }
 
 function writeAtomically(file: string, text: string, mode: number): void {

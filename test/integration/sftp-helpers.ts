@@ -1,14 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import ssh2 from 'ssh2';
 import { describe } from 'vitest';
 import type { Endpoints } from '#local/endpoints';
+import { generateEd25519Pair } from '#local/sftp-keys';
 import { callApi, exampleConfig, repoRoot, waitFor } from './local-helpers.ts';
 
 /** Helpers of the SFTP integration tests: the real OpenSSH client against the local runtime. */
-
-const { utils } = ssh2;
 
 /** Whether OpenSSH's `sftp` is on PATH. */
 export const sftpInstalled: boolean = (() => {
@@ -30,7 +28,7 @@ export interface TestKey {
 
 /** Generates an ed25519 key pair into `dir`. */
 export function makeKey(dir: string, name: string): TestKey {
-  const pair = utils.generateKeyPairSync('ed25519', { comment: `${name}@test` });
+  const pair = generateEd25519Pair(`${name}@test`);
   const privateKeyPath = join(dir, name);
   writeFileSync(privateKeyPath, pair.private, { mode: 0o600 });
   return { privateKeyPath, publicLine: pair.public.trim() };

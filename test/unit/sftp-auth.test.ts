@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { checkPublicKey, type SftpAccount } from '#local/sftp-auth';
+import { generateEd25519Pair } from '#local/sftp-keys';
 
 /** Public-key login to the local SFTP server: the key must be the user's and the signature must verify. */
 describe('SFTP public-key check', () => {
   const { utils } = ssh2;
   const keyPair = () => {
-    const pair = utils.generateKeyPairSync('ed25519');
+    const pair = generateEd25519Pair();
     return { private: utils.parseKey(pair.private) as ssh2.ParsedKey, public: utils.parseKey(pair.public) as ssh2.ParsedKey };
   };
   const alice = keyPair();
