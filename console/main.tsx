@@ -4,6 +4,9 @@ import { ApiError, cookieClient, signedClient, type ApiClient } from './api.ts';
 import { restoreSession, signIn, type CognitoConfig, type CognitoSession } from './auth.ts';
 import { ErrorNotice, SessionContext, type Session } from './components.tsx';
 import { DatasetPage, DatasetsPage, VersionPage } from './pages/datasets.tsx';
+import { ComparePage, EvaluationPage, EvaluationsPage, RequestPage } from './pages/evaluations.tsx';
+import { ReportPage, ReportsPage } from './pages/reports.tsx';
+import { TrendPage } from './pages/trend.tsx';
 import { SftpUsersPage } from './pages/sftp-users.tsx';
 import { UploadPage, UploadsPage } from './pages/uploads.tsx';
 import { href, parseRoute, type Route } from './route.ts';
@@ -99,6 +102,16 @@ function Frame({ me, cognito, children }: { me?: Me; cognito?: CognitoSession; c
                   Uploads
                 </a>
               </li>
+              <li>
+                <a href={href.evaluations()} {...current(['evaluations', 'evaluation', 'request', 'compare', 'trend'])}>
+                  Evaluations
+                </a>
+              </li>
+              <li>
+                <a href={href.reports()} {...current(['reports', 'report'])}>
+                  Reports
+                </a>
+              </li>
               {me.role === 'admin' ? (
                 <li>
                   <a href={href.sftpUsers()} {...current(['sftp-users'])}>
@@ -175,6 +188,13 @@ const titles: Record<Route['page'], string> = {
   uploads: 'Uploads',
   upload: 'Upload',
   'sftp-users': 'SFTP users',
+  evaluations: 'Evaluations',
+  evaluation: 'Evaluation',
+  request: 'Evaluation request',
+  compare: 'Compare',
+  trend: 'Trend',
+  reports: 'Reports',
+  report: 'Report',
   'not-found': 'Not found',
 };
 
@@ -205,6 +225,20 @@ function Pages() {
       return <UploadPage key={route.id} id={route.id} />;
     case 'sftp-users':
       return <SftpUsersPage />;
+    case 'evaluations':
+      return <EvaluationsPage key={JSON.stringify(route.filters)} filters={route.filters} />;
+    case 'evaluation':
+      return <EvaluationPage key={route.id} id={route.id} />;
+    case 'request':
+      return <RequestPage key={route.id} id={route.id} />;
+    case 'compare':
+      return <ComparePage key={`${route.head}/${route.base ?? ''}`} head={route.head} {...(route.base ? { base: route.base } : {})} />;
+    case 'trend':
+      return <TrendPage key={`${route.name}?${JSON.stringify(route.filters)}`} name={route.name} filters={route.filters} />;
+    case 'reports':
+      return <ReportsPage key={JSON.stringify(route.filters)} filters={route.filters} />;
+    case 'report':
+      return <ReportPage key={route.id} id={route.id} />;
     case 'not-found':
       return (
         <>
