@@ -511,8 +511,8 @@ export const trendParamsSchema = z.strictObject({ name: plainName.openapi({ para
 
 /** `GET /pipelines/{name}/trend` query. */
 export const trendQuerySchema = z.strictObject({
-  metric: z.string().min(1).max(128).openapi({ description: 'A metric of the pipeline.', example: 'mae' }),
-  dataset: datasetName.openapi({ description: 'A dataset of the pipeline.', example: 'readings' }),
+  metric: z.string().min(1).max(128).optional().openapi({ description: 'A metric of the pipeline; its first metric when absent.', example: 'mae' }),
+  dataset: datasetName.optional().openapi({ description: 'A dataset of the pipeline; its first dataset when absent.', example: 'readings' }),
   repository: plainName.optional().openapi({ description: 'Whose default branch; the repository of the pipeline’s last stage when absent.' }),
   version: z.coerce.number().int().positive().optional().openapi({ description: 'The dataset version the commit view is on; the latest when absent.' }),
   limit: z.coerce.number().int().min(1).max(200).optional().openapi({ description: 'Heads, newest first (default 50).' }),
@@ -538,6 +538,9 @@ export const trendSchema = z
     tolerance: z.object({ absolute: z.number(), relative: z.number() }),
     dataset: z.string(),
     repository: z.string(),
+    metrics: z.array(z.object({ name: z.string(), goal: z.enum(['max', 'min']) })).openapi({ description: 'The pipeline’s metrics: what else the trend can show.' }),
+    datasets: z.array(z.string()).openapi({ description: 'The pipeline’s datasets.' }),
+    repositories: z.array(z.string()).openapi({ description: 'The pipeline’s repositories (whose default branch the commit view follows).' }),
     commits: z.object({
       version: z.number().int(),
       series: z.array(z.object({ parameters: z.record(z.string(), scalar), points: z.array(z.object({ ...trendPointShape, sha: z.string(), seq: z.number().int(), pushedAt: z.string() })) })),
@@ -548,6 +551,7 @@ export const trendSchema = z
     }),
   })
   .openapi('Trend');
+export type Trend = z.infer<typeof trendSchema>;
 
 /** `POST /evaluations/reruns` body. */
 export const rerunBodySchema = z

@@ -23,8 +23,10 @@ export const MAX_TREND_COMMITS = 200;
 
 export interface TrendQuery {
   readonly pipeline: string;
-  readonly metric: string;
-  readonly dataset: string;
+  /** @default the pipeline's first metric */
+  readonly metric?: string;
+  /** @default the pipeline's first dataset */
+  readonly dataset?: string;
   /** Whose default branch: @default the repository of the pipeline's last stage */
   readonly repository?: string;
   /** The version the commit view is on. @default the latest */
@@ -58,18 +60,23 @@ export interface Trend {
   readonly tolerance: { readonly absolute: number; readonly relative: number };
   readonly dataset: string;
   readonly repository: string;
+  /** What else the trend could show, for a picker: the pipeline's metrics, datasets and repositories. */
+  readonly metrics: { readonly name: string; readonly goal: 'max' | 'min' }[];
+  readonly datasets: string[];
+  readonly repositories: string[];
   /** Over the default branch's heads, oldest first, on `version`. */
   readonly commits: { readonly version: number; readonly series: TrendSeries<{ sha: string; seq: number; pushedAt: string }>[] };
   /** Over dataset versions, oldest first, at the newest head `sha`. */
   readonly versions: { readonly sha?: string; readonly series: TrendSeries<{ version: number }>[] };
 }
 
-export async function trend(query: TrendQuery, deps: { table: Table; config: Pick<SymbiontConfig, 'pipelines'> }): Promise<Trend> {
-  const pipeline: PipelineSpec | undefined = Object.hasOwn(deps.config.pipelines, query.pipeline) ? deps.config.pipelines[query.pipeline] : undefined;
+export async function trend(asked: TrendQuery, deps: { table: Table; config: Pick<SymbiontConfig, 'pipelines'> }): Promise<Trend> {
+  const pipeline: PipelineSpec | undefined = Object.hasOwn(deps.config.pipelines, asked.pipeline) ? deps.config.pipelines[asked.pipeline] : undefined;
   if (!pipeline) {
-    throw new InvalidEvaluationRequestError(`no pipeline is named ${query.pipeline}; known pipelines: ${Object.keys(deps.config.pipelines).join(', ') || 'none'}`, { pipeline: query.pipeline });
+    throw new InvalidEvaluationRequestError(`no pipeline is named ${asked.pipeline}; known pipelines: ${Object.keys(deps.config.pipelines).join(', ') || 'none'}`, { pipeline: asked.pipeline });
   }
-  const spec = pipeline.metrics[query.metric];
+  const query = { ...asked, metric: asked.metric ?? Object.keys(pipeline.metrics)[0] ?? '', dataset: asked.dataset ?? pipeline.datasets[0] ?? '' };
+  const spec = Object.hasOwn(pipeline.metrics, query.metric) ? pipeline.metrics[query.metric] : undefined;
   if (!spec) throw new InvalidEvaluationRequestError(`pipeline ${query.pipeline} has no metric ${query.metric}; it has ${Object.keys(pipeline.metrics).join(', ')}`, { metric: query.metric });
   if (!pipeline.datasets.includes(query.dataset)) {
     throw new InvalidEvaluationRequestError(`pipeline ${query.pipeline} is evaluated on ${pipeline.datasets.join(', ')}, not on ${query.dataset}`, { dataset: query.dataset });
@@ -148,6 +155,9 @@ export async function trend(query: TrendQuery, deps: { table: Table; config: Pic
     tolerance,
     dataset: query.dataset,
     repository,
+    metrics: Object.entries(pipeline.metrics).map(([name, metric]) => ({ name, goal: metric.goal })),
+    datasets: [...pipeline.datasets],
+    repositories,
     commits: { version, series: [...commitSeries.values()] },
     versions: { ...(newest ? { sha: newest.step.sha } : {}), series: [...versionSeries.values()] },
   };

@@ -97,6 +97,19 @@ describe('trend', () => {
     expect(found.commits.series[0]!.points.map((p) => p.sha)).toEqual([heads[2]]);
   });
 
+  it('shows the first metric on the first dataset when none is named, and lists what else it could show', async () => {
+    // Act
+    const found = await trend({ pipeline: 'forecast' }, { table, config });
+
+    // Assess
+    const pipeline = config.pipelines.forecast!;
+    expect(found.metric).toBe(Object.keys(pipeline.metrics)[0]);
+    expect(found.dataset).toBe(pipeline.datasets[0]);
+    expect(found.metrics).toEqual(Object.entries(pipeline.metrics).map(([name, m]) => ({ name, goal: m.goal })));
+    expect(found.datasets).toEqual(pipeline.datasets);
+    expect(found.repositories).toEqual(['features', 'model']);
+  });
+
   it('refuses a metric, dataset or repository the pipeline does not have', async () => {
     // Assess
     const deps = { table, config };
