@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useState } from 'preact/hooks';
 import { ApiError, type ApiClient } from './api.ts';
+import { verdictText } from './evaluation-view.ts';
 import type { Me } from './types.ts';
 
 /** The API client and the caller, for every page. */
@@ -124,11 +125,30 @@ const statusWords: Record<string, string> = {
   quarantined: 'Quarantined',
   rejected: 'Rejected',
   failed: 'Failed',
+  // Evaluations, their requests and their reports.
+  queued: 'Queued',
+  running: 'Running',
+  succeeded: 'Succeeded',
+  finished: 'Finished',
+  cancelled: 'Cancelled',
+  wanted: 'Wanted',
+  rendering: 'Rendering',
 };
 
 /** An upload's status in words (the colour only repeats what the word says). */
 export function StatusBadge({ status }: { status: string }) {
   return <span class={`badge status-${status}`}>{statusWords[status] ?? status}</span>;
+}
+
+/** An evaluation's verdict in words; a regression also by a mark and a heavier border, never by colour alone. */
+export function VerdictBadge({ verdict }: { verdict: string | undefined }) {
+  if (!verdict) return <span class="muted">—</span>;
+  return (
+    <span class={`badge verdict-${verdict}`}>
+      {verdict === 'regressed' ? '▼ ' : verdict === 'improved' ? '▲ ' : ''}
+      {verdictText(verdict)}
+    </span>
+  );
 }
 
 /** A list of facts: term, then what it is. */
