@@ -139,6 +139,7 @@ interface PythonResult {
  * `python3`, which must be the interpreter that has ipykernel, not whatever PATH finds first.
  */
 function runPython(python: string, args: readonly string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<PythonResult> {
+  killRunnersOnExit();
   return new Promise((resolve, reject) => {
     const pathDir = python.includes('/') ? dirname(python) : undefined;
     const child = spawn(python, args, {
@@ -146,6 +147,7 @@ function runPython(python: string, args: readonly string[], timeoutMs: number, e
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    if (child.pid !== undefined) runners.add(child.pid);
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -166,8 +168,32 @@ function runPython(python: string, args: readonly string[], timeoutMs: number, e
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (child.pid !== undefined) runners.delete(child.pid);
       resolve({ code, stdout, stderr, timedOut });
     });
+  });
+}
+
+/** Process groups of the runners still going (each a detached group: the runner and its kernel). */
+const runners = new Set<number>();
+let exitHookInstalled = false;
+
+/**
+ * A runner is detached so that a timeout can kill its kernel with it; detached, it would also
+ * outlive the process that started it (`npm start` stopped with Ctrl-C mid-render). When this
+ * process exits, the groups still running are killed.
+ */
+function killRunnersOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const pid of runners) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
   });
 }
 

@@ -1,8 +1,12 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { localKernelExecutor } from '#reports/executor';
 import { injectParameters } from '#reports/inject';
 import { sourceText, validateNotebook, type NotebookCell } from '#reports/notebook';
 import { codeCell, markdownCell, notebook } from '../unit/reports-fixtures.ts';
+import { repoRoot, tempDataDir, waitFor } from './local-helpers.ts';
 import { describeWithKernel } from './reports-helpers.ts';
 
 /** A cell's stream output as one text (nbformat stores it as lines). */
@@ -70,4 +74,30 @@ describeWithKernel('the local kernel executor', () => {
     // Assess
     expect(outcome).toMatchObject({ status: 'failed', failure: { name: 'ReportTimeoutError' } });
   }, 120_000);
+
+  it('leaves no kernel behind when the process that started the render exits mid-cell', async () => {
+    // Prepare
+    const dir = tempDataDir('report-exit');
+    const pidFile = join(dir.path, 'kernel.pid');
+
+    // Act: the process exits while the kernel sleeps in the cell
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'integration', 'fixtures', 'render-then-exit.ts'), pidFile], { cwd: repoRoot, stdio: 'ignore' });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+    // Assess
+    expect(code).toBe(0);
+    const kernelPid = Number(readFileSync(pidFile, 'utf8'));
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(`kernel ${kernelPid} to be gone`, () => (alive(kernelPid) ? undefined : true), 15_000);
+    expect(existsSync(pidFile)).toBe(true);
+    dir.remove();
+  }, 120_000);
 });
+
