@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConsoleConfig } from '#api/console-schemas';
+import { endpointEnv } from '#shared/aws';
 import { env } from '#shared/resources';
 
 /**
@@ -36,7 +37,13 @@ export interface ConsoleShell {
 }
 
 /** A console whose files `load` produces (once; a failed load is tried again on the next request). */
-export function consoleAssets(options: { readonly config: ConsoleConfig | (() => ConsoleConfig); readonly load: () => Promise<ConsoleFiles> }): ConsoleAssets {
+export function consoleAssets(options: {
+  readonly config: ConsoleConfig | (() => ConsoleConfig);
+  readonly load: () => Promise<ConsoleFiles>;
+  /** Where the report page may frame rendered reports from. @default reportFrameOrigin() */
+  readonly reportOrigin?: () => string | undefined;
+}): ConsoleAssets {
+  const reportOrigin = options.reportOrigin ?? (() => reportFrameOrigin());
   const config = typeof options.config === 'function' ? options.config : () => options.config as ConsoleConfig;
   let files: Promise<Record<ConsoleFileName, ConsoleFile>> | undefined;
   const loaded = () => {
@@ -57,7 +64,7 @@ export function consoleAssets(options: { readonly config: ConsoleConfig | (() =>
     file: async (name) => (await loaded())[name],
     async shell() {
       const all = await loaded();
-      return { html: shellHtml(all), headers: shellHeaders(config()) };
+      return { html: shellHtml(all), headers: shellHeaders(config(), reportOrigin()) };
     },
   };
 }
@@ -112,14 +119,29 @@ function shellHtml(files: Record<ConsoleFileName, ConsoleFile>): string {
 }
 
 /**
- * The shell's Content-Security-Policy: its own script and stylesheet only; calls to this API and,
- * in AWS, to Cognito's sign-in and identity endpoints. Downloads are navigations, which it allows.
+ * Where presigned report URLs point, for the report page's frame: the local S3's origin when
+ * `AWS_ENDPOINT_URL_S3` is set, else the data bucket's regional S3 host (the SDK presigns
+ * virtual-hosted URLs there). Undefined when neither is known: no frame is allowed then.
  */
-function shellHeaders(config: ConsoleConfig): Record<string, string> {
+export function reportFrameOrigin(source: NodeJS.ProcessEnv = process.env): string | undefined {
+  const endpoint = source[endpointEnv.s3];
+  if (endpoint) return new URL(endpoint).origin;
+  const bucket = source[env.dataBucket];
+  const region = source.AWS_REGION;
+  return bucket && region ? `https://${bucket}.s3.${region}.amazonaws.com` : undefined;
+}
+
+/**
+ * The shell's Content-Security-Policy: its own script and stylesheet only; calls to this API and,
+ * in AWS, to Cognito's sign-in and identity endpoints; frames from the data bucket only (a
+ * rendered report, which the page also sandboxes). Downloads are navigations, which it allows.
+ */
+function shellHeaders(config: ConsoleConfig, reportOrigin: string | undefined): Record<string, string> {
   const connect = ["'self'"];
   if (config.mode === 'cognito') connect.push(new URL(config.domain).origin, `https://cognito-identity.${config.region}.amazonaws.com`);
+  const frames = reportOrigin ? `frame-src ${reportOrigin}; ` : '';
   return {
-    'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ${connect.join(' ')}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+    'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ${connect.join(' ')}; ${frames}base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cache-control': 'no-cache',

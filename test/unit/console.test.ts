@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApi } from '#api/api';
-import { consoleAssets, consoleConfigFromEnv, type ConsoleFiles } from '#console/assets';
+import { consoleAssets, consoleConfigFromEnv, reportFrameOrigin, type ConsoleFiles } from '#console/assets';
 import { env } from '#shared/resources';
 import { href, parseRoute } from '../../console/route.ts';
 import { bearer, config, json, localAuthenticator, MemoryUploads, request } from './api-fixtures.ts';
@@ -9,12 +9,12 @@ import { bearer, config, json, localAuthenticator, MemoryUploads, request } from
 
 const files: ConsoleFiles = { 'app.js': 'console.log("console")', 'app.css': 'body{margin:0}' };
 
-function consoleApi(options: { config?: Parameters<typeof consoleAssets>[0]['config']; load?: () => Promise<ConsoleFiles> } = {}) {
+function consoleApi(options: { config?: Parameters<typeof consoleAssets>[0]['config']; load?: () => Promise<ConsoleFiles>; reportOrigin?: () => string | undefined } = {}) {
   return createApi({
     store: new MemoryUploads(),
     config,
     authenticator: localAuthenticator,
-    console: consoleAssets({ config: options.config ?? { mode: 'local' }, load: options.load ?? (async () => files) }),
+    console: consoleAssets({ config: options.config ?? { mode: 'local' }, load: options.load ?? (async () => files), ...(options.reportOrigin ? { reportOrigin: options.reportOrigin } : {}) }),
   });
 }
 
@@ -46,6 +46,17 @@ describe('the console routes', () => {
     expect(result.headers['content-security-policy']).toContain(
       "connect-src 'self' https://symbiont-dev-123.auth.eu-west-1.amazoncognito.com https://cognito-identity.eu-west-1.amazonaws.com;",
     );
+  });
+
+  it('lets the report page frame the data bucket, and nothing else: the local S3 locally, the bucket’s regional host in AWS', async () => {
+    const local = await consoleApi({ reportOrigin: () => reportFrameOrigin({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' }) }).handle(request('GET', '/'));
+    const aws = await consoleApi({ reportOrigin: () => reportFrameOrigin({ AWS_REGION: 'eu-west-1', [env.dataBucket]: 'symbiont-dev-data' }) }).handle(request('GET', '/'));
+    const unknown = await consoleApi({ reportOrigin: () => reportFrameOrigin({}) }).handle(request('GET', '/'));
+
+    expect(local.headers['content-security-policy']).toContain('; frame-src http://127.0.0.1:4569;');
+    expect(aws.headers['content-security-policy']).toContain('; frame-src https://symbiont-dev-data.s3.eu-west-1.amazonaws.com;');
+    expect(unknown.headers['content-security-policy']).not.toContain('frame-src');
+    expect(unknown.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
   it('serves the script and the stylesheet with their types, cached for good (the shell names them by hash)', async () => {
