@@ -1,0 +1,209 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExampleEvaluation, type ExampleEvaluation } from './evaluation-helpers.ts';
+import { repoRoot, waitFor } from './local-helpers.ts';
+import { KERNEL_MISSING } from './reports-helpers.ts';
+
+/**
+ * The console's evaluation pages in headless Chromium against the local runtime with the example
+ * repositories, as a new user meets them (the diagnostics test's set-up): the heads reported, the
+ * regressing commit of `model`'s `experiment` branch evaluated, and its diagnose report rendered on
+ * this machine's Jupyter kernel. The test filters the evaluations list, finds the regression marked,
+ * opens it (scores against its baseline, stages, the link to its report and its trend), compares it
+ * with its baseline, and follows a request's progress and cancels a running one. axe-core finds no
+ * serious or critical violation on any page.
+ *
+ * With SYMBIONT_SCREENSHOTS=<dir> (`npm run screenshots`) each page is also saved there as PNG.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const MISSING = !existsSync(CHROMIUM) ? `skipped: needs Debian's chromium at ${CHROMIUM} — apt-get install chromium` : KERNEL_MISSING;
+const describeInBrowser = MISSING ? (name: string, fn: () => void) => describe.skip(`${name} (${MISSING})`, fn) : describe;
+const screenshots = process.env.SYMBIONT_SCREENSHOTS ? resolve(repoRoot, process.env.SYMBIONT_SCREENSHOTS) : undefined;
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface Evaluation {
+  evaluationId: string;
+  requestId: string;
+  phase: string;
+  status: string;
+  regressed?: boolean;
+  baselineEvaluationId?: string;
+  report?: { status: string; reportId?: string };
+}
+
+describeInBrowser('the console evaluation pages in headless Chromium', () => {
+  let ctx: ExampleEvaluation;
+  let browser: Browser | undefined;
+  let page: Page;
+  let requestId: string;
+  let regressed: Evaluation;
+
+  const api = <T>(method: string, path: string, body?: unknown) => ctx.api<T>(method, path, body);
+  const open = (hash: string) => page.goto(`${ctx.runtime.endpoints.api}/${hash}`);
+
+  /** axe-core on the page as it is now: the serious and critical violations, as `rule: target` lines. */
+  async function seriousViolations(): Promise<string[]> {
+    await page.addScriptTag({ content: axeSource });
+    const options = { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } };
+    const results = await page.evaluate<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }>(`axe.run(document, ${JSON.stringify(options)})`);
+    return results.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${JSON.stringify(n.target)}`));
+  }
+
+  async function snapshot(name: string): Promise<void> {
+    if (!screenshots) return;
+    mkdirSync(screenshots, { recursive: true });
+    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+  }
+
+  beforeAll(async () => {
+    ctx = await startExampleEvaluation({ label: 'console-evaluations' });
+    const experiment = await ctx.git('model', 'rev-parse', 'experiment');
+    await ctx.reportHeads();
+    await api('POST', '/commits', { repository: 'model', sha: experiment, branch: 'experiment' });
+    const asked = await api<{ request: { requestId: string } }>('POST', '/evaluations', { pipeline: 'forecast', commitSets: [{ model: experiment }], parameters: { window: [3] } });
+    expect(asked.status).toBe(202);
+    requestId = asked.body.request.requestId;
+    await waitFor(
+      `request ${requestId} to finish`,
+      async () => {
+        const { body } = await api<{ status: string }>('GET', `/evaluations/requests/${requestId}`);
+        return body.status === 'finished' || body.status === 'failed' ? body : undefined;
+      },
+      90_000,
+    );
+    const { body: listed } = await api<{ items: Evaluation[] }>('GET', `/evaluations?request=${requestId}&limit=100`);
+    regressed = listed.items.find((e) => e.regressed)!;
+    expect(regressed).toBeDefined();
+    // The diagnostic report renders after the request ends; the evaluation page shows its status as it is then.
+    await waitFor(
+      'the diagnostic report to render',
+      async () => {
+        const { body } = await api<Evaluation>('GET', `/evaluations/${regressed.evaluationId}`);
+        return body.report?.status === 'succeeded' || body.report?.status === 'failed' ? body : undefined;
+      },
+      180_000,
+    );
+
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    // bypassCSP: axe-core is injected as an inline script, which the console's CSP rightly refuses.
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, bypassCSP: true });
+    page = await context.newPage();
+    await page.goto(ctx.runtime.endpoints.console);
+    await page.getByText('Signed in as').waitFor();
+  }, 360_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await ctx?.stop();
+  });
+
+  it('lists the evaluations, filters them in the hash and marks the regression in words', async () => {
+    await open('#/evaluations');
+    await page.getByRole('heading', { level: 1, name: 'Evaluations' }).waitFor();
+    // The first meaningful paint the benchmark waits for: one row per evaluation.
+    await page.locator('main table tbody tr').first().waitFor();
+    await expect(page.locator('main table tbody tr').count()).resolves.toBeGreaterThanOrEqual(2);
+
+    await page.getByLabel('Pipeline').fill('forecast');
+    await page.getByLabel('Status').selectOption('succeeded');
+    await page.getByRole('button', { name: 'Show evaluations' }).click();
+    await page.waitForURL(/#\/evaluations\?pipeline=forecast&status=succeeded$/);
+    await page.getByText(/Showing (all \d+ evaluations|the only evaluation)\./).waitFor();
+    // Every regression the API lists is marked, and only those (the commit's own request regressed too).
+    const { body: succeeded } = await api<{ items: Evaluation[] }>('GET', '/evaluations?pipeline=forecast&status=succeeded&limit=100');
+    const marked = page.locator('main table tbody tr.regressed');
+    await expect(page.locator('main table tbody tr').count()).resolves.toBe(succeeded.items.length);
+    await expect(marked.count()).resolves.toBe(succeeded.items.filter((e) => e.regressed).length);
+    await expect(marked.allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`${regressed.evaluationId}.*Regressed`))]));
+    await expect(page.locator('main table tbody tr:not(.regressed)').allTextContents()).resolves.not.toEqual(expect.arrayContaining([expect.stringContaining('Regressed')]));
+    await snapshot('evaluations');
+    expect(await seriousViolations()).toEqual([]);
+
+    // A commit without its repository is refused before the API is asked, and says why.
+    await page.getByLabel('Commit (full sha)').fill('abc');
+    await page.getByRole('button', { name: 'Show evaluations' }).click();
+    await expect(page.locator('#filter-problem').textContent()).resolves.toContain('Give a repository and a commit together');
+  });
+
+  it('opens the regressing evaluation: scores against its baseline, stages, its diagnostic report and its trend', async () => {
+    await open('#/evaluations?pipeline=forecast');
+    await page.locator('main table tbody tr.regressed').getByRole('link', { name: new RegExp(`evaluation ${regressed.evaluationId}`) }).click();
+    await page.getByRole('heading', { level: 1, name: `Evaluation ${regressed.evaluationId}` }).waitFor();
+
+    const scores = page.getByRole('table', { name: /^Per metric, against baseline/ });
+    await scores.waitFor();
+    const mae = scores.getByRole('row', { name: /mae/ });
+    await expect(mae.textContent()).resolves.toMatch(/lower is better.*Regressed/);
+    await expect(mae.getAttribute('class')).resolves.toBe('regressed');
+    await expect(scores.getByRole('link', { name: `baseline ${regressed.baselineEvaluationId}` }).count()).resolves.toBe(1);
+
+    const stages = page.getByRole('table', { name: 'Stages, repeat by repeat' });
+    await expect(stages.getByRole('row', { name: /1\. features/ }).textContent()).resolves.toContain('exit code 0');
+    await expect(stages.getByRole('row', { name: /2\. model/ }).textContent()).resolves.toContain('exit code 0');
+
+    const report = page.getByRole('region', { name: 'Diagnostic report' });
+    await expect(report.textContent()).resolves.toMatch(/Succeeded\s*Template diagnose/);
+    const { body: evaluation } = await api<Evaluation>('GET', `/evaluations/${regressed.evaluationId}`);
+    await expect(report.getByRole('link', { name: 'Open the diagnostic report' }).getAttribute('href')).resolves.toBe(`#/reports/${evaluation.report!.reportId}`);
+    await expect(page.getByRole('link', { name: /^Trend of forecast’s mae on readings$/ }).getAttribute('href')).resolves.toBe('#/pipelines/forecast/trend?metric=mae&dataset=readings');
+    await snapshot('evaluation');
+    expect(await seriousViolations()).toEqual([]);
+  });
+
+  it('compares the regression with its baseline, and any two ticked evaluations, side by side', async () => {
+    await open(`#/evaluations/${regressed.evaluationId}`);
+    await page.getByRole('link', { name: 'Compare with its baseline side by side' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Compare two evaluations' }).waitFor();
+    const metrics = page.getByRole('table', { name: 'Per metric, base against head' });
+    await metrics.waitFor();
+    await expect(metrics.getByRole('row', { name: /mae/ }).textContent()).resolves.toContain('Regressed');
+    await expect(page.getByRole('region', { name: 'Head' }).textContent()).resolves.toContain(regressed.evaluationId);
+    await expect(page.getByRole('region', { name: 'Base' }).textContent()).resolves.toContain(regressed.baselineEvaluationId!);
+    await snapshot('compare');
+    expect(await seriousViolations()).toEqual([]);
+
+    // From the list: tick the regression and its baseline; the newer is the head.
+    await open(`#/evaluations?request=${requestId}`);
+    await page.locator('main table tbody tr').first().waitFor();
+    await page.getByRole('checkbox', { name: `Compare evaluation ${regressed.baselineEvaluationId}` }).check();
+    await page.getByRole('checkbox', { name: `Compare evaluation ${regressed.evaluationId}` }).check();
+    const chosen = page.getByRole('link', { name: 'Compare the two ticked evaluations' });
+    const [head, base] = regressed.evaluationId > regressed.baselineEvaluationId! ? [regressed.evaluationId, regressed.baselineEvaluationId!] : [regressed.baselineEvaluationId!, regressed.evaluationId];
+    await expect(chosen.getAttribute('href')).resolves.toBe(`#/compare?head=${head}&base=${base}`);
+    await chosen.click();
+    await page.getByRole('table', { name: 'Per metric, base against head' }).waitFor();
+    await expect(page.getByText('the head judged against the evaluation chosen as base').count()).resolves.toBe(1);
+  });
+
+  it('shows a request with its progress and evaluations, and cancels a running one after a confirm', async () => {
+    await open(`#/evaluations?request=${requestId}`);
+    await page.getByRole('link', { name: `Request ${requestId}` }).click();
+    await page.getByRole('heading', { level: 1, name: `Evaluation request ${requestId}` }).waitFor();
+    await page.getByText(/(\d+) of \1 evaluations settled/).waitFor();
+    await page.getByRole('table', { name: `The evaluations of request ${requestId}` }).waitFor();
+    await expect(page.getByRole('table', { name: `The evaluations of request ${requestId}` }).locator('tbody tr').count()).resolves.toBe(2);
+    await expect(page.getByRole('button', { name: 'Cancel the request' }).count()).resolves.toBe(0);
+    expect(await seriousViolations()).toEqual([]);
+
+    // A sweep long enough to be cancelled while it runs.
+    const sweep = await api<{ request: { requestId: string } }>('POST', '/evaluations', { pipeline: 'forecast', parameters: { window: { from: 10, to: 60 } } });
+    expect(sweep.status).toBe(202);
+    const sweepId = sweep.body.request.requestId;
+    await open(`#/evaluations/requests/${sweepId}`);
+    const cancel = page.getByRole('button', { name: 'Cancel the request' });
+    await cancel.waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await cancel.click();
+    await page.getByRole('status').filter({ hasText: 'The request is cancelled.' }).waitFor();
+    await expect(page.getByRole('heading', { name: /Progress/ }).textContent()).resolves.toContain('Cancelled');
+    const { body: after } = await api<{ status: string; cancelledBy?: string }>('GET', `/evaluations/requests/${sweepId}`);
+    expect(after).toMatchObject({ status: 'cancelled', cancelledBy: expect.any(String) });
+  });
+});
