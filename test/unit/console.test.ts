@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApi } from '#api/api';
 import { consoleAssets, consoleConfigFromEnv, reportFrameOrigin, type ConsoleFiles } from '#console/assets';
 import { env } from '#shared/resources';
+import { band, commitPairs, comparePair, duration, filterProblem, parametersText, percent, progress, score, signed, verdictText } from '../../console/evaluation-view.ts';
 import { href, parseRoute } from '../../console/route.ts';
 import { bearer, config, json, localAuthenticator, MemoryUploads, request } from './api-fixtures.ts';
 
@@ -155,5 +156,56 @@ describe('the console hash routes', () => {
     expect(parseRoute(href.version('a b', 2))).toEqual({ page: 'version', name: 'a b', version: '2' });
     expect(parseRoute(href.uploads({ dataset: 'readings', status: 'rejected' }))).toEqual({ page: 'uploads', filters: { dataset: 'readings', status: 'rejected' } });
     expect(href.uploads({})).toBe('#/uploads');
+  });
+});
+
+describe('the evaluation pages, before they draw', () => {
+  it('writes parameters by name, scores to four significant digits and changes with their sign', () => {
+    expect(parametersText({ window: 3, alpha: 0.1 })).toBe('alpha=0.1, window=3');
+    expect(parametersText({})).toBe('—');
+    expect(score(0.123456)).toBe('0.1235');
+    expect(score(1234.5)).toBe('1235');
+    expect(score(2)).toBe('2');
+    expect(score(undefined)).toBe('—');
+    expect(signed(0.05)).toBe('+0.05');
+    expect(signed(-1.5)).toBe('−1.5');
+    expect(signed(0)).toBe('±0');
+    expect(percent(0.125)).toBe('+12.5 %');
+    expect(percent(-0.02)).toBe('−2 %');
+    expect(band(1, 0.02)).toBe('0.98 – 1.02');
+    expect(band(undefined, 0.02)).toBe('—');
+    expect(verdictText('no-baseline')).toBe('No baseline');
+    expect(duration(1500)).toBe('1.5 s');
+    expect(duration(125_000)).toBe('2 min 5 s');
+  });
+
+  it('refuses, before asking the API, a commit without its repository, a short sha and a pipeline that is no name', () => {
+    const sha = '9c1e5b0e4f2d8a7b6c5d4e3f2a1b0c9d8e7f6a5b';
+    expect(filterProblem({ pipeline: 'forecast', repository: 'model', commit: sha })).toBeUndefined();
+    expect(filterProblem({ commit: sha })).toMatch(/repository and a commit together/);
+    expect(filterProblem({ repository: 'model' })).toMatch(/repository and a commit together/);
+    expect(filterProblem({ repository: 'model', commit: '9c1e5b0' })).toMatch(/full sha/);
+    expect(filterProblem({ pipeline: 'Forecast!' })).toMatch(/pipeline name/);
+  });
+
+  it('counts a request as settled by its done, failed and cancelled points, and active while queued or running', () => {
+    expect(progress({ total: 10, done: 4, failed: 1, cancelled: 0, status: 'running' })).toEqual({ settled: 5, total: 10, percent: 50, active: true });
+    expect(progress({ total: 3, done: 1, failed: 0, cancelled: 2, status: 'cancelled' })).toEqual({ settled: 3, total: 3, percent: 100, active: false });
+    expect(progress({ total: 0, done: 0, failed: 0, cancelled: 0, status: 'queued' })).toMatchObject({ percent: 100, active: true });
+  });
+
+  it('judges the newer of two ticked evaluations against the older, whatever order they were ticked in', () => {
+    const older = '01JD8X5Q3ZC9W8M2V7K4T6R1YB';
+    const newer = '01JD8X6A0000000000000000AA';
+    expect(comparePair([older, newer])).toEqual({ head: newer, base: older });
+    expect(comparePair([newer, older])).toEqual({ head: newer, base: older });
+    expect(comparePair([older])).toBeUndefined();
+  });
+
+  it('writes a commit set as repository@short sha, by repository, and links the pages it names', () => {
+    expect(commitPairs({ model: '9c1e5b0e4f2d', features: '3f2a1b0c9d8e' }).map((c) => `${c.repository}@${c.short}`)).toEqual(['features@3f2a1b0', 'model@9c1e5b0']);
+    expect(parseRoute(href.evaluations({ pipeline: 'forecast', status: 'succeeded' }))).toEqual({ page: 'evaluations', filters: { pipeline: 'forecast', status: 'succeeded' } });
+    expect(parseRoute(href.compare('01JD8X6A0000000000000000AA', '01JD8X5Q3ZC9W8M2V7K4T6R1YB'))).toEqual({ page: 'compare', head: '01JD8X6A0000000000000000AA', base: '01JD8X5Q3ZC9W8M2V7K4T6R1YB' });
+    expect(parseRoute(href.request('01JD8X5Q3ZC9W8M2V7K4T6R1YB'))).toEqual({ page: 'request', id: '01JD8X5Q3ZC9W8M2V7K4T6R1YB' });
   });
 });
