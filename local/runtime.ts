@@ -229,6 +229,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       SYMBIONT_CONFIG: configFile,
       // Business metrics are CloudWatch's (embedded metric format lines); locally they would only be console noise.
       POWERTOOLS_METRICS_DISABLED: 'true',
+      // Traces are X-Ray's; there is no X-Ray daemon here (the tracer is also off outside Lambda on its own).
+      POWERTOOLS_TRACE_ENABLED: 'false',
     };
     if (needsRealHandlers) useHandlerEnv(handlerSettings);
     if (evaluationDefinition) {

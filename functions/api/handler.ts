@@ -5,6 +5,7 @@ import { createDataAccessFromEnv } from '#api/data-access';
 import { loadConfig } from '#config/load';
 import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';
+import { annotate, traceHandler } from '#shared/tracing';
 import { env } from '#shared/resources';
 import { createStoreFromEnv } from '#store/store';
 import { createEvaluationServiceFromEnv } from '#evaluation/service';
@@ -39,5 +40,10 @@ const api = createApi({
 
 /** The HTTP API (payload format 2.0): every route goes through the one router. */
 export const handler = middy<ApiEvent, ApiResult>()
-  .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId' }))
-  .handler((event) => api.handle(event));
+  .use(traceHandler())
+  // The API Gateway request id: `correlation_id` on every log line, and the trace's annotation of the same name.
+  .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
+  .handler((event) => {
+    annotate({ correlation_id: event.requestContext.requestId });
+    return api.handle(event);
+  });

@@ -10,6 +10,7 @@ import { createDocumentClient, createS3Client, createSqsClient } from '#shared/a
 import { requireEnv } from '#shared/env';
 import { metrics } from '#shared/metrics';
 import { logger } from '#shared/observability';
+import { traceHandler } from '#shared/tracing';
 import { env } from '#shared/resources';
 import { Table } from '#store/table';
 
@@ -40,5 +41,6 @@ const deps: EvaluationTaskDeps = {
  * Retry and Catch match on.
  */
 export const handler = middy<unknown, unknown>()
-  .use(injectLambdaContext(logger))
+  .use(traceHandler())
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler((payload) => runEvaluationTask(payload, deps));

@@ -10,6 +10,7 @@ import { createS3Client, createSqsClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { metrics } from '#shared/metrics';
 import { logger } from '#shared/observability';
+import { traceHandler } from '#shared/tracing';
 import { env, queues } from '#shared/resources';
 import { createStoreFromEnv } from '#store/store';
 
@@ -38,7 +39,8 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 
 /** Ingest-queue consumer: each record on its own, failures reported per record. */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger))
+  .use(traceHandler())
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   // One record at a time: each streams a whole file through validation (memory), and the upload
   // id is appended to the shared logger as the correlation key of that record's lines.
   .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context, processInParallel: false }));

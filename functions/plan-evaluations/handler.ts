@@ -9,6 +9,7 @@ import { sqsEvaluationQueue } from '#evaluation/queue';
 import { createDocumentClient, createSqsClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';
+import { traceHandler } from '#shared/tracing';
 import { env } from '#shared/resources';
 import { Table } from '#store/table';
 
@@ -26,6 +27,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 
 /** Commit-queue consumer: commit events and new dataset versions become evaluation requests, failures reported per record. */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger))
+  .use(traceHandler())
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   // In order: commits of one push series move heads in the order they were sent.
   .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context, processInParallel: false }));

@@ -12,6 +12,7 @@ import { createDocumentClient, createS3Client } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { metrics } from '#shared/metrics';
 import { logger } from '#shared/observability';
+import { traceHandler, withCorrelation } from '#shared/tracing';
 import { env } from '#shared/resources';
 import { Table } from '#store/table';
 
@@ -37,17 +38,15 @@ const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   const message = parseReportRecord(record);
-  logger.appendKeys({ reportId: message.reportId });
-  try {
+  await withCorrelation({ reportId: message.reportId }, async () => {
     const outcome = await renderReport(message, deps);
     // Reports by status: `failed` is a template or kernel failure, stored with its error.
     if (outcome !== 'skipped') metrics.count('Reports', { status: outcome });
-  } finally {
-    logger.removeKeys(['reportId']);
-  }
+  });
 }
 
 /** Report-queue consumer: one report per message, failures reported per record. */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger))
+  .use(traceHandler())
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context, processInParallel: false }));

@@ -7,6 +7,7 @@ import { startEvaluation, type StartEvaluationDeps } from '#evaluation/start';
 import { createDocumentClient, createSfnClient } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { logger } from '#shared/observability';
+import { traceHandler } from '#shared/tracing';
 import { env } from '#shared/resources';
 import { Table } from '#store/table';
 
@@ -24,6 +25,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 
 /** Evaluation-queue consumer: one execution per message, failures reported per record. */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger))
+  .use(traceHandler())
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   // One record at a time: the request id is the correlation key appended to the shared logger.
   .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context, processInParallel: false }));

@@ -32,10 +32,29 @@ export interface SymbiontFunctionProps {
   readonly afterBundling?: (outputDir: string) => string[];
 }
 
+/** The cdk-nag finding active tracing raises on a function's role, and why it stands. */
+export const XRAY_WRITE_FINDING = 'AwsSolutions-IAM5[Resource::*]';
+
+/**
+ * Acknowledges the one wildcard resource active tracing adds to a function's role:
+ * `xray:PutTraceSegments` and `xray:PutTelemetryRecords` (specific actions) on `*`, because X-Ray
+ * has no resource to name (its actions accept no resource ARN). Acknowledged on the role's default
+ * policy, where the statement is; an infra test (test/infra/tracing.test.ts) keeps X-Ray's the only
+ * statement on `*` in a function's role, so the acknowledgement covers nothing else.
+ */
+export function acknowledgeXrayWrites(role: iam.Role): void {
+  const policy = role.node.tryFindChild('DefaultPolicy');
+  if (!policy) throw new Error(`${role.node.path} has no default policy: is tracing active on its function?`);
+  Validations.of(policy).acknowledge({
+    id: XRAY_WRITE_FINDING,
+    reason: 'Active tracing writes X-Ray segments (xray:PutTraceSegments, xray:PutTelemetryRecords), which AWS defines with no resource narrower than "*".',
+  });
+}
+
 /**
  * A Node.js 22 function built the way every Symbiont function is: bundled by the local esbuild
  * from `functions/<name>/handler.ts`, the config file beside it, its own role (no managed
- * policies: every grant is explicit) and its own log group with a retention.
+ * policies: every grant is explicit), its own log group with a retention, and active X-Ray tracing.
  */
 export class SymbiontFunction extends Construct {
   public readonly function: nodejs.NodejsFunction;
@@ -76,6 +95,8 @@ export class SymbiontFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      // X-Ray: each invocation is traced; the handlers' tracer (#shared/tracing) adds the SDK calls and correlation ids.
+      tracing: lambda.Tracing.ACTIVE,
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
       projectRoot,
       environment: {
@@ -99,6 +120,7 @@ export class SymbiontFunction extends Construct {
         },
       },
     });
+    acknowledgeXrayWrites(this.role);
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'Symbiont pins nodejs22.x (the runtime its code and tests run on); moving runtimes is a deliberate upgrade.',

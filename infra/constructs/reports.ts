@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { reportObjects } from '#reports/objects';
 import { env, evaluation as evaluationLayout, queues, type QueueDefinition } from '#shared/resources';
 import { reportImageContext } from '../../reports/image.ts';
-import type { SymbiontFunction } from './function.ts';
+import { acknowledgeXrayWrites, type SymbiontFunction } from './function.ts';
 import { acknowledge, arnWildcardFinding } from './nag.ts';
 import type { Storage } from './storage.ts';
 import { createWorkQueue } from './work-queue.ts';
@@ -151,8 +151,8 @@ export interface ReportExecutorProps {
 
 /**
  * `render-report` as a container image function: built from reports/Dockerfile with the bundled
- * handler, its own role (its log group only; every other grant added by {@link Reports}) and its
- * own log group, as {@link SymbiontFunction} makes them for zip functions.
+ * handler, its own role (its log group only; every other grant added by {@link Reports}), its
+ * own log group and active X-Ray tracing, as {@link SymbiontFunction} makes them for zip functions.
  */
 export class ReportExecutor extends Construct {
   public readonly function: lambda.DockerImageFunction;
@@ -180,7 +180,9 @@ export class ReportExecutor extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
       environment: { POWERTOOLS_SERVICE_NAME: 'symbiont-render-report', ...props.environment },
     });
+    acknowledgeXrayWrites(this.role);
   }
 }

@@ -1,4 +1,5 @@
 import { logger } from '#shared/observability';
+import { withCorrelation } from '#shared/tracing';
 import { isDataVersionMessage, type CommitMessage, type DataVersionMessage, type IntakeMessage } from './commit-messages.ts';
 import { InvalidEvaluationRequestError } from './errors.ts';
 import { pipelineRepositories, reportCommit, requestEvaluation, type RequestDeps, type Requester } from './requests.ts';
@@ -36,9 +37,14 @@ export interface PlanOutcome {
 
 export type PlanDeps = RequestDeps;
 
-/** Plans the evaluations one commit-queue message calls for. */
+/**
+ * Plans the evaluations one commit-queue message calls for. Its log lines and trace carry what the
+ * message is about: the commit (`repository`, `sha`) or the dataset version (`dataset`, `version`).
+ */
 export function planEvaluations(message: IntakeMessage, deps: PlanDeps): Promise<PlanOutcome> {
-  return isDataVersionMessage(message) ? planForDataVersion(message, deps) : planForCommit(message, deps);
+  return isDataVersionMessage(message)
+    ? withCorrelation({ dataset: message.dataset, version: message.version }, () => planForDataVersion(message, deps))
+    : withCorrelation({ repository: message.repository, sha: message.sha }, () => planForCommit(message, deps));
 }
 
 async function planForCommit(message: CommitMessage, deps: PlanDeps): Promise<PlanOutcome> {

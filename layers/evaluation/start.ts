@@ -1,5 +1,6 @@
 import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { logger } from '#shared/observability';
+import { withCorrelation } from '#shared/tracing';
 import { getRequest, updateRequest } from '#store/evaluations';
 import type { Table } from '#store/table';
 import type { EvaluationMessage, ExecutionInput } from './messages.ts';
@@ -21,8 +22,7 @@ export type StartOutcome = 'started' | 'already-started' | 'unknown-request' | '
  * first, so that however fast the execution runs, its Finish finds it running.
  */
 export async function startEvaluation(message: EvaluationMessage, deps: StartEvaluationDeps): Promise<StartOutcome> {
-  logger.appendKeys({ requestId: message.requestId });
-  try {
+  return withCorrelation({ requestId: message.requestId }, async () => {
     const request = await getRequest(deps.table, message.requestId);
     if (!request) {
       // Recorded before it is queued: a message without a request was not sent by Symbiont.
@@ -48,7 +48,5 @@ export async function startEvaluation(message: EvaluationMessage, deps: StartEva
       outcome = 'already-started';
     }
     return outcome;
-  } finally {
-    logger.removeKeys(['requestId']);
-  }
+  });
 }

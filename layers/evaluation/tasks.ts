@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { PipelineSpec, SymbiontConfig } from '#config/schema';
 import type { MetricSink } from '#shared/metrics';
 import { logger } from '#shared/observability';
+import { withCorrelation } from '#shared/tracing';
 import {
   advanceBaseline,
   allRequestEvaluations,
@@ -114,16 +115,14 @@ export async function runEvaluationTask(payload: unknown, deps: EvaluationTaskDe
     throw new InvalidTaskInputError(`evaluation task input is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const input = parsed.data;
-  const keys = correlation(input);
-  logger.appendKeys(keys);
-  try {
-    return await dispatch(input, deps);
-  } catch (error) {
-    if (isTransient(error)) throw new TransientTaskError(`${input.task}: ${(error as Error).message}`, undefined, { cause: error });
-    throw error;
-  } finally {
-    logger.removeKeys(Object.keys(keys));
-  }
+  return withCorrelation(correlation(input), async () => {
+    try {
+      return await dispatch(input, deps);
+    } catch (error) {
+      if (isTransient(error)) throw new TransientTaskError(`${input.task}: ${(error as Error).message}`, undefined, { cause: error });
+      throw error;
+    }
+  });
 }
 
 async function dispatch(input: TaskInput, deps: EvaluationTaskDeps): Promise<unknown> {

@@ -1,6 +1,8 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SymbiontConfig } from '#config/schema';
 import { createDocumentClient, createSqsClient } from '#shared/aws';
+import { traced } from '#shared/tracing';
 import { requireEnv } from '#shared/env';
 import { env as envNames } from '#shared/resources';
 import { Table } from '#store/table';
@@ -17,8 +19,13 @@ import { createGithubWebhook, type GithubWebhook } from './github-webhook.ts';
 /** Seconds a secret read from Secrets Manager is reused. */
 export const SECRET_CACHE_SECONDS = 900;
 
+/** A Secrets Manager provider whose reads appear in the function's trace. */
+function tracedSecretsProvider(): SecretsProvider {
+  return new SecretsProvider({ awsSdkV3Client: traced(new SecretsManagerClient({})) });
+}
+
 /** The secret, read from Secrets Manager once and cached. */
-export function secretsManagerSecret(secretArn: string, provider = new SecretsProvider()): () => Promise<string | undefined> {
+export function secretsManagerSecret(secretArn: string, provider = tracedSecretsProvider()): () => Promise<string | undefined> {
   return async () => {
     const value = await provider.get(secretArn, { maxAge: SECRET_CACHE_SECONDS });
     return typeof value === 'string' ? value : undefined;
@@ -30,7 +37,7 @@ export function secretsManagerSecret(secretArn: string, provider = new SecretsPr
  * webhook secret). The stack creates the secret holding `none`: until someone puts a token there,
  * nothing is posted.
  */
-export function githubTokenFromSecret(secretArn: string, provider = new SecretsProvider()): () => Promise<string | undefined> {
+export function githubTokenFromSecret(secretArn: string, provider = tracedSecretsProvider()): () => Promise<string | undefined> {
   const read = secretsManagerSecret(secretArn, provider);
   return async () => {
     const value = (await read())?.trim();

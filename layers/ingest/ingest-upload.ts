@@ -4,6 +4,7 @@ import type { SymbiontConfig } from '#config/schema';
 import type { MetricSink } from '#shared/metrics';
 import { logger } from '#shared/observability';
 import { queues } from '#shared/resources';
+import { withCorrelation } from '#shared/tracing';
 import { AlreadyExistsError, ContentClaimBusyError, StatusConflictError } from '#store/errors';
 import type { Store, VersionRecord } from '#store/store';
 import type { UploadRecord } from '#store/uploads';
@@ -136,22 +137,22 @@ export async function ingestUpload(message: IngestMessage, deps: IngestDeps, del
     upload = (await deps.store.getUpload(claim.uploadId)) ?? (await record(deps, draftUpload(claim.uploadId, message, arrival, parsed, now(), slotSender)));
   }
 
-  logger.appendKeys({ uploadId: upload.uploadId });
-  const started = Date.now();
-  try {
-    const outcome = await advance(deps, upload, rejection, now);
-    if (deps.metrics) recordIngestMetrics(deps.metrics, outcome, Date.now() - started);
-    return outcome;
-  } catch (error) {
-    const attempt: Delivery = { receiveCount: delivery.receiveCount, maxReceiveCount: deps.maxReceiveCount ?? queues.ingest.maxReceiveCount };
-    if (isLastReceive(attempt)) {
-      await markFailed({ store: deps.store, s3: deps.s3, now }, upload, error, attempt);
-      if (deps.metrics) recordIngestFailure(deps.metrics, upload.dataset);
-    } else logger.warn('upload not finished; the message will be delivered again', { receiveCount: attempt.receiveCount, error: error as Error });
-    throw error;
-  } finally {
-    logger.removeKeys(['uploadId']);
-  }
+  // From here every log line and the trace carry the upload id.
+  return withCorrelation({ uploadId: upload.uploadId }, async () => {
+    const started = Date.now();
+    try {
+      const outcome = await advance(deps, upload, rejection, now);
+      if (deps.metrics) recordIngestMetrics(deps.metrics, outcome, Date.now() - started);
+      return outcome;
+    } catch (error) {
+      const attempt: Delivery = { receiveCount: delivery.receiveCount, maxReceiveCount: deps.maxReceiveCount ?? queues.ingest.maxReceiveCount };
+      if (isLastReceive(attempt)) {
+        await markFailed({ store: deps.store, s3: deps.s3, now }, upload, error, attempt);
+        if (deps.metrics) recordIngestFailure(deps.metrics, upload.dataset);
+      } else logger.warn('upload not finished; the message will be delivered again', { receiveCount: attempt.receiveCount, error: error as Error });
+      throw error;
+    }
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { TransferClient } from '@aws-sdk/client-transfer';
 import type { SymbiontConfig } from '#config/schema';
 import { env as envNames } from '#shared/resources';
+import { traced } from '#shared/tracing';
 import { AlreadyExistsError } from '#store/errors';
 import type { SftpUserRecord, Store, StoredSftpKey } from '#store/store';
 import {
@@ -217,7 +218,7 @@ export function createSftpUserServiceFromEnv(
   return createSftpUserService({
     store,
     config,
-    gateway: transferGateway({ client: new TransferClient({}), serverId, roleArn, landingBucket, region: env.AWS_REGION }),
+    gateway: transferGateway({ client: traced(new TransferClient({})), serverId, roleArn, landingBucket, region: env.AWS_REGION }),
   });
 }
 
