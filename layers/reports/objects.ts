@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { presignGet } from '#shared/presign';
 
 /**
  * The report objects of the data bucket (DESIGN.md "Storage"): template notebooks under
@@ -43,17 +43,8 @@ export function s3ReportBucket(s3: S3Client, bucket: string): ReportBucket {
       } while (token);
       return keys;
     },
-    presign(key, seconds, options = {}) {
-      return getSignedUrl(
-        s3,
-        new GetObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          ...(options.fileName ? { ResponseContentDisposition: `attachment; filename="${options.fileName}"` } : {}),
-          ...(options.contentType ? { ResponseContentType: options.contentType } : {}),
-        }),
-        { expiresIn: seconds },
-      );
+    async presign(key, seconds, options = {}) {
+      return (await presignGet(s3, { bucket, key }, seconds, options)).url;
     },
   };
 }

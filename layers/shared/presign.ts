@@ -6,7 +6,8 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
  * downloads, upload slots, reports). The client decides where the URL points: S3 in AWS, the
  * local S3 when `AWS_ENDPOINT_URL_S3` is set (see `#shared/aws`), so a local URL works with curl.
  * A URL signed with temporary credentials (a Lambda role's) stops working when they expire, even
- * before `seconds` have passed.
+ * before `seconds` have passed: such a URL is signed for only as long as the credentials last, so
+ * the `expiresAt` it is handed out with is the truth.
  */
 
 /** A presigned URL and when it stops working. */
@@ -34,6 +35,7 @@ export async function presignGet(
   options: { fileName?: string; contentType?: string; now?: Date } = {},
 ): Promise<PresignedUrl> {
   const now = options.now ?? new Date();
+  const valid = await validSeconds(s3, seconds, now);
   const url = await getSignedUrl(
     s3,
     new GetObjectCommand({
@@ -43,9 +45,9 @@ export async function presignGet(
       ...(options.fileName ? { ResponseContentDisposition: attachmentDisposition(options.fileName) } : {}),
       ...(options.contentType ? { ResponseContentType: options.contentType } : {}),
     }),
-    { expiresIn: seconds, signingDate: now },
+    { expiresIn: valid, signingDate: now },
   );
-  return { url, expiresAt: new Date(now.getTime() + seconds * 1000).toISOString() };
+  return { url, expiresAt: new Date(now.getTime() + valid * 1000).toISOString() };
 }
 
 /**
@@ -54,6 +56,17 @@ export async function presignGet(
  */
 export async function presignPut(s3: S3Client, object: { bucket: string; key: string }, seconds: number, options: { now?: Date } = {}): Promise<PresignedUrl> {
   const now = options.now ?? new Date();
-  const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: object.bucket, Key: object.key }), { expiresIn: seconds, signingDate: now });
-  return { url, expiresAt: new Date(now.getTime() + seconds * 1000).toISOString() };
+  const valid = await validSeconds(s3, seconds, now);
+  const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: object.bucket, Key: object.key }), { expiresIn: valid, signingDate: now });
+  return { url, expiresAt: new Date(now.getTime() + valid * 1000).toISOString() };
+}
+
+/**
+ * `seconds`, or fewer when the client's credentials expire sooner (at least one second: the SDK
+ * refreshes credentials minutes before they expire, so in practice a URL lasts minutes at least).
+ */
+async function validSeconds(s3: S3Client, seconds: number, now: Date): Promise<number> {
+  const { expiration } = await s3.config.credentials();
+  if (!expiration) return seconds;
+  return Math.max(1, Math.min(seconds, Math.floor((expiration.getTime() - now.getTime()) / 1000)));
 }
