@@ -41,6 +41,6 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(traceHandler())
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  // One record at a time: each streams a whole file through validation (memory), and the upload
-  // id is appended to the shared logger as the correlation key of that record's lines.
+  // One record at a time: each streams a whole file through validation (memory); the upload id is
+  // the correlation key of that record's log lines and trace subsegment.
   .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context, processInParallel: false }));

@@ -27,5 +27,5 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(traceHandler())
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  // One record at a time: the request id is the correlation key appended to the shared logger.
+  // One record at a time: the request id is the correlation key of that record's log lines and trace subsegment.
   .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context, processInParallel: false }));

@@ -1,6 +1,8 @@
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { logger } from './observability.ts';
+import { withLogKeys, type CorrelationIds } from './observability.ts';
+
+export type { CorrelationIds } from './observability.ts';
 
 /**
  * X-Ray traces (the Operations issue), through Powertools Tracer: each function's invocation is a
@@ -27,17 +29,13 @@ export function traceHandler(): ReturnType<typeof captureLambdaHandler> {
   return captureLambdaHandler(tracer, { captureResponse: false });
 }
 
-/** Correlation ids: what a log line or trace is about. Keys are annotation-safe (letters, digits, `_`). */
-export type CorrelationIds = Readonly<Record<string, string | number>>;
-
 /**
- * Runs `work` with `ids` on every log line it writes (`logger.appendKeys`) and, when tracing, in a
- * subsegment of its own annotated with them (one record of a batch is one subsegment, so each
- * record's ids annotate only its own calls). The ids are removed afterwards, thrown or not, so the
- * next record or invocation starts without them.
+ * Runs `work` with `ids` on every log line it writes (`withLogKeys`: they belong to this async
+ * flow, so the next record, invocation or a concurrent one never sees them) and, when tracing, in
+ * a subsegment of its own annotated with them (one record of a batch is one subsegment, so each
+ * record's ids annotate only its own calls). Keys must be annotation-safe (letters, digits, `_`).
  */
 export async function withCorrelation<Result>(ids: CorrelationIds, work: () => Promise<Result>): Promise<Result> {
-  logger.appendKeys(ids);
   const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
   const subsegment = parent?.addNewSubsegment(`### ${Object.entries(ids).map(([key, value]) => `${key}=${value}`).join(' ')}`);
   if (subsegment) {
@@ -45,14 +43,13 @@ export async function withCorrelation<Result>(ids: CorrelationIds, work: () => P
     for (const [key, value] of Object.entries(ids)) tracer.putAnnotation(key, value);
   }
   try {
-    return await work();
+    return await withLogKeys(ids, work);
   } catch (error) {
     subsegment?.addError(error as Error);
     throw error;
   } finally {
     subsegment?.close();
     if (parent) tracer.setSegment(parent);
-    logger.removeKeys(Object.keys(ids));
   }
 }
 
