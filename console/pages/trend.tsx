@@ -240,27 +240,27 @@ function Chart({ model, label, xName }: { model: ChartModel; label: string; xNam
     const element = box.current!;
     const width = () => Math.max(320, element.clientWidth);
     const series: uPlot.Series[] = [{ label: xName }];
-    const bands: uPlot.Band[] = [];
+    // The baseline and band series are drawn as marks per point (drawBaselines), not as lines: a
+    // baseline belongs to one head, and heads without one leave gaps. They stay series so that the
+    // y scale takes them in.
+    const hidden = { stroke: 'transparent', width: 0, points: { show: false } };
     model.sets.forEach((set, s) => {
       const colour = colourOf(s);
-      const first = 1 + s * SERIES_PER_SET;
       series.push(
         { label: set.name, stroke: colour, width: 2, points: { show: true, size: 6, fill: colour } },
-        { label: `${set.name}: baseline`, stroke: colour, width: 1.5, dash: [6, 4], points: { show: false } },
-        { label: `${set.name}: band low`, stroke: 'transparent', width: 0, points: { show: false } },
-        { label: `${set.name}: band high`, stroke: 'transparent', width: 0, points: { show: false } },
+        { label: `${set.name}: baseline`, ...hidden },
+        { label: `${set.name}: band low`, ...hidden },
+        { label: `${set.name}: band high`, ...hidden },
       );
-      bands.push({ series: [first + 3, first + 2], fill: shade(colour, 0.18) });
     });
     const plot = new uPlot(
       {
         width: width(),
         height: 300,
         series,
-        bands,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] } },
+        scales: { x: { time: false, range: () => [-0.5, model.labels.length - 0.5] } },
         axes: [
           {
             incrs: [1, 2, 5, 10, 20, 50, 100],
@@ -269,7 +269,7 @@ function Chart({ model, label, xName }: { model: ChartModel; label: string; xNam
           },
           { stroke: '#4f5863', size: 60 },
         ],
-        hooks: { draw: [(u) => drawRegressed(u, model)] },
+        hooks: { drawAxes: [(u) => drawBaselines(u, model)], draw: [(u) => drawRegressed(u, model)] },
       },
       model.data as uPlot.AlignedData,
       element,
@@ -297,6 +297,43 @@ function Chart({ model, label, xName }: { model: ChartModel; label: string; xNam
     };
   }, [model]);
   return <div class="chart" ref={box} role="img" aria-label={label} />;
+}
+
+/** Under the lines, at each point with a baseline: the tolerance band shaded, the baseline dashed across it. */
+function drawBaselines(u: uPlot, model: ChartModel): void {
+  const ctx = u.ctx;
+  const ratio = devicePixelRatio;
+  const step = model.labels.length > 1 ? Math.abs(u.valToPos(1, 'x', true) - u.valToPos(0, 'x', true)) : u.bbox.width;
+  const half = Math.min(step * 0.3, 40 * ratio);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+  ctx.clip();
+  model.sets.forEach((_set, s) => {
+    const colour = colourOf(s);
+    const first = 1 + s * SERIES_PER_SET;
+    const [base, low, high] = [model.data[first + 1]!, model.data[first + 2]!, model.data[first + 3]!];
+    model.labels.forEach((_label, i) => {
+      const x = u.valToPos(i, 'x', true);
+      const [lo, hi, b] = [low[i], high[i], base[i]];
+      if (lo !== null && lo !== undefined && hi !== null && hi !== undefined) {
+        const top = u.valToPos(hi, 'y', true);
+        ctx.fillStyle = shade(colour, 0.18);
+        ctx.fillRect(x - half, top, 2 * half, u.valToPos(lo, 'y', true) - top);
+      }
+      if (b !== null && b !== undefined) {
+        const y = u.valToPos(b, 'y', true);
+        ctx.strokeStyle = colour;
+        ctx.lineWidth = 1.5 * ratio;
+        ctx.setLineDash([6 * ratio, 4 * ratio]);
+        ctx.beginPath();
+        ctx.moveTo(x - half, y);
+        ctx.lineTo(x + half, y);
+        ctx.stroke();
+      }
+    });
+  });
+  ctx.restore();
 }
 
 /** A triangle over each regressed point: a shape, so that colour is not the only sign. */
