@@ -546,18 +546,15 @@ function Stages({ evaluation: e }: { evaluation: Evaluation }) {
 type Stage = NonNullable<Evaluation['stages']>[number];
 
 function StageLogs({ stage }: { stage: Stage }) {
-  const logs = (stage as Stage & { logs?: Readonly<Record<string, string>> }).logs;
-  if (!logs || Object.keys(logs).length === 0) return <span class="muted">—</span>;
+  if (!stage.logs) return <span class="muted">—</span>;
+  const where = `of stage ${stage.name}, repeat ${stage.repeat + 1}`;
   return (
     <ul class="plain">
-      {Object.entries(logs).map(([name, url]) => (
-        <li key={name}>
-          <a href={url} target="_blank" rel="noopener noreferrer">
-            {name}
-            <span class="visually-hidden">
-              {' '}
-              of stage {stage.name}, repeat {stage.repeat + 1}
-            </span>
+      {(['stdout', 'stderr'] as const).map((stream) => (
+        <li key={stream}>
+          <a href={stage.logs![stream]} target="_blank" rel="noopener noreferrer">
+            {stream}
+            <span class="visually-hidden"> {where}</span>
           </a>
         </li>
       ))}

@@ -8,7 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { env, landing } from '#shared/resources';
+import { env, evaluation, landing } from '#shared/resources';
 import { join } from 'node:path';
 import { projectRoot, SymbiontFunction } from './function.ts';
 import { acknowledge, arnWildcardFinding } from './nag.ts';
@@ -181,19 +181,22 @@ export class Api extends Construct {
 
   /**
    * What the presigned URLs the API hands out need of its role (a URL can do no more than its
-   * signer): reading published versions (`datasets/*`, and the data key that encrypts them),
-   * writing uploads through slots (`api/*` in landing), and recording the slots in the table.
+   * signer): reading published versions (`datasets/*`) and stage logs (`evaluations/*`), and the
+   * data key that encrypts them; writing uploads through slots (`api/*` in landing), and recording
+   * the slots in the table.
    */
   private grantDataAccess(storage: Storage): void {
     const fn = this.handler.function;
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'PresignVersionDownloads', actions: ['s3:GetObject'], resources: [storage.dataBucket.arnForObjects(`${DATASET_PREFIX}*`)] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'PresignStageLogs', actions: ['s3:GetObject'], resources: [storage.dataBucket.arnForObjects(`${evaluation.outputPrefix}*`)] }));
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'DecryptVersionDownloads', actions: ['kms:Decrypt'], resources: [storage.dataKey.keyArn] }));
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'PresignSlotUploads', actions: ['s3:PutObject'], resources: [storage.landingBucket.arnForObjects(`${landing.apiPrefix}*`)] }));
     storage.grantTable(fn, 'PutItem');
     acknowledge(
       this.handler.role,
-      'Versions and upload slots are keyed by dataset names, version numbers and slot ids made at run time: downloads end in datasets/*, slot uploads in api/*; each grant lists its one action.',
+      'Versions, stage runs and upload slots are keyed by dataset names, version numbers, evaluation ids and slot ids made at run time: downloads end in datasets/*, stage logs in evaluations/*, slot uploads in api/*; each grant lists its one action.',
       arnWildcardFinding(storage.dataBucket, `/${DATASET_PREFIX}*`),
+      arnWildcardFinding(storage.dataBucket, `/${evaluation.outputPrefix}*`),
       arnWildcardFinding(storage.landingBucket, `/${landing.apiPrefix}*`),
     );
   }

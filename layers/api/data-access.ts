@@ -3,7 +3,8 @@ import { ulid } from 'ulid';
 import { createS3Client } from '#shared/aws';
 import { requireEnv } from '#shared/env';
 import { presignGet, presignPut, type PresignedUrl } from '#shared/presign';
-import { env as envNames, landing } from '#shared/resources';
+import { env as envNames, evaluation, landing } from '#shared/resources';
+import { stageFiles } from '#evaluation/stage-contract';
 import type { Store, UploadPage, UploadSlot, VersionRecord } from '#store/store';
 
 /**
@@ -32,6 +33,15 @@ export interface DataAccess {
   getSlot(slotId: string): Promise<UploadSlot | undefined>;
   /** The uploads that arrived through a slot, oldest first. */
   listSlotUploads(slotId: string, page: { limit?: number; cursor?: string }): Promise<UploadPage>;
+  /** GET URLs of what a stage run printed (`evaluations/<id>/r<n>/<stage>/stdout.txt`, `stderr.txt`), shown as text, valid for `seconds`. */
+  stageLogUrls(prefix: string, seconds: number): Promise<StageLogUrls>;
+}
+
+/** Where to read a stage run's output streams, and until when. */
+export interface StageLogUrls {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly expiresAt: string;
 }
 
 export interface DataAccessProps {
@@ -69,6 +79,13 @@ export function createDataAccess(props: DataAccessProps): DataAccess {
       // Recorded before the URL is handed out, so an upload can never arrive under an unknown slot.
       const slot = await props.store.createUploadSlot({ slotId, dataset, file, key, sender, createdAt: at.toISOString(), expiresAt: signed.expiresAt });
       return { ...slot, url: signed.url, method: 'PUT', headers: {} };
+    },
+    async stageLogUrls(prefix, seconds) {
+      if (!prefix.startsWith(evaluation.outputPrefix) || !prefix.endsWith('/')) throw new Error(`not a stage run's folder: ${prefix}`);
+      const at = now();
+      const sign = (file: string) => presignGet(props.s3, { bucket: props.dataBucket, key: `${prefix}${file}` }, seconds, { contentType: 'text/plain; charset=utf-8', now: at });
+      const [stdout, stderr] = await Promise.all([sign(stageFiles.stdout), sign(stageFiles.stderr)]);
+      return { stdout: stdout.url, stderr: stderr.url, expiresAt: stdout.expiresAt };
     },
     getSlot: (slotId) => props.store.getUploadSlot(slotId),
     listSlotUploads: (slotId, page) => props.store.listSlotUploads(slotId, page),

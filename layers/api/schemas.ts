@@ -619,7 +619,21 @@ export const evaluationSchema = z
         stderrTail: z.string().optional(),
       })
       .optional(),
-    stages: z.array(z.object({ repeat: z.number().int(), stage: z.number().int(), name: z.string(), durationMs: z.number(), exitCode: z.number().int().nullable() })).optional(),
+    stages: z
+      .array(
+        z.object({
+          repeat: z.number().int(),
+          stage: z.number().int(),
+          name: z.string(),
+          durationMs: z.number(),
+          exitCode: z.number().int().nullable(),
+          logs: z
+            .object({ stdout: z.string(), stderr: z.string(), expiresAt: z.string() })
+            .optional()
+            .openapi({ description: 'Presigned GET URLs of what the stage run printed, shown as text (GET /evaluations/{id} only).' }),
+        }),
+      )
+      .optional(),
     artifactsPrefix: z.string().openapi({ description: 'Where outputs, logs and stage results are in the data bucket.' }),
     report: z
       .object({

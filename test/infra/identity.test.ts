@@ -44,7 +44,7 @@ describe('data API authorization', () => {
     });
   });
 
-  it('lets the API function sign downloads of versions and uploads through slots, and nothing wider', () => {
+  it('lets the API function sign downloads of versions and stage logs and uploads through slots, and nothing wider', () => {
     const role = logicalId(template, 'AWS::IAM::Role', 'ApiHandler');
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
       (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role),
@@ -53,6 +53,8 @@ describe('data API authorization', () => {
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
     expect(bySid('PresignVersionDownloads')?.Action).toBe('s3:GetObject');
     expect(JSON.stringify(bySid('PresignVersionDownloads')?.Resource)).toContain('/datasets/*');
+    expect(bySid('PresignStageLogs')?.Action).toBe('s3:GetObject');
+    expect(JSON.stringify(bySid('PresignStageLogs')?.Resource)).toContain('/evaluations/*');
     expect(bySid('PresignSlotUploads')?.Action).toBe('s3:PutObject');
     expect(JSON.stringify(bySid('PresignSlotUploads')?.Resource)).toContain('/api/*');
     expect(bySid('DecryptVersionDownloads')?.Action).toBe('kms:Decrypt');

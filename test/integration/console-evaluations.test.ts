@@ -147,6 +147,11 @@ describeInBrowser('the console evaluation pages in headless Chromium', () => {
     const stages = page.getByRole('table', { name: 'Stages, repeat by repeat' });
     await expect(stages.getByRole('row', { name: /1\. features/ }).textContent()).resolves.toContain('exit code 0');
     await expect(stages.getByRole('row', { name: /2\. model/ }).textContent()).resolves.toContain('exit code 0');
+    // Each stage's logs open straight from the data bucket through a presigned URL.
+    const stdout = await stages.getByRole('link', { name: 'stdout of stage model, repeat 1' }).getAttribute('href');
+    const printed = await fetch(stdout!);
+    expect(printed.status).toBe(200);
+    expect(printed.headers.get('content-type')).toContain('text/plain');
 
     const report = page.getByRole('region', { name: 'Diagnostic report' });
     await expect(report.textContent()).resolves.toMatch(/Succeeded\s*Template diagnose/);

@@ -2,6 +2,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '#api/api';
 import { createDataAccess, type SlotStore } from '#api/data-access';
+import type { EvaluationService } from '#evaluation/service';
+import type { EvaluationRecord } from '#store/evaluations';
 import type { UploadPage, UploadRecord, UploadSlot } from '#store/store';
 import { bearer, config, json, localAuthenticator, MemoryUploads, request, upload } from './api-fixtures.ts';
 
@@ -220,5 +222,62 @@ describe('GET /datasets pages', () => {
     const result = await api.handle(request('GET', '/datasets?cursor=%2F%2F%2F', bearer('admin')));
 
     expect(result.statusCode).toBe(400);
+  });
+});
+
+describe('GET /evaluations/{id}: the stage logs', () => {
+  it('hands out presigned GET URLs of each stage run’s stdout and stderr, shown as text', async () => {
+    // Prepare
+    const evaluationId = '01JH2QN2K3M4N5P6Q7R8S9T0V1';
+    const record = {
+      evaluationId,
+      requestId: '01JH2QK7W3M9XG5V8RZB4TNC6D',
+      pipeline: 'forecast',
+      part: 1,
+      phase: 'candidate',
+      commitSet: { features: 'a'.repeat(40), model: 'b'.repeat(40) },
+      commitSetId: 'c'.repeat(64),
+      isBaselineCommitSet: false,
+      dataset: 'readings',
+      version: 1,
+      parameters: { window: 3 },
+      pointHash: 'p',
+      repeats: 1,
+      status: 'succeeded',
+      stages: [
+        { repeat: 0, stage: 0, name: 'features', durationMs: 120, exitCode: 0 },
+        { repeat: 0, stage: 1, name: 'model run', durationMs: 340, exitCode: 0 },
+      ],
+      artifactsPrefix: `evaluations/${evaluationId}/`,
+      createdAt: '2025-01-06T09:00:00.000Z',
+      updatedAt: '2025-01-06T09:00:00.000Z',
+      startedAt: '2025-01-06T09:00:00.000Z',
+    } satisfies EvaluationRecord;
+    const s3 = new S3Client({ region: 'eu-west-1', endpoint: S3_URL, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const data = createDataAccess({ store: new MemorySlots(), s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW });
+    const evaluations = { getEvaluation: async () => record } as unknown as EvaluationService;
+    const api = createApi({ store: new MemoryUploads(), config, authenticator: localAuthenticator, data, evaluations });
+
+    // Act
+    const result = await api.handle(request('GET', `/evaluations/${evaluationId}`, bearer('scientist')));
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    const stages = json(result).stages as { name: string; logs: { stdout: string; stderr: string; expiresAt: string } }[];
+    const where = (url: string) => `${new URL(url).origin}${new URL(url).pathname}`;
+    expect(stages.map((s) => [where(s.logs.stdout), where(s.logs.stderr)])).toEqual([
+      [`${S3_URL}/symbiont-dev-data/evaluations/${evaluationId}/r1/1-features/stdout.txt`, `${S3_URL}/symbiont-dev-data/evaluations/${evaluationId}/r1/1-features/stderr.txt`],
+      [`${S3_URL}/symbiont-dev-data/evaluations/${evaluationId}/r1/2-model_run/stdout.txt`, `${S3_URL}/symbiont-dev-data/evaluations/${evaluationId}/r1/2-model_run/stderr.txt`],
+    ]);
+    expect(new URL(stages[0]!.logs.stdout).searchParams.get('response-content-type')).toBe('text/plain; charset=utf-8');
+    expect(new URL(stages[0]!.logs.stdout).searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(stages[0]!.logs.expiresAt).toBe('2025-01-07T10:15:00.000Z');
+  });
+
+  it('refuses to sign anything outside an evaluation’s stage folders', async () => {
+    const s3 = new S3Client({ region: 'eu-west-1', endpoint: S3_URL, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const data = createDataAccess({ store: new MemorySlots(), s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW });
+
+    await expect(data.stageLogUrls('datasets/readings/v1/', 900)).rejects.toThrow(/not a stage run's folder/);
   });
 });

@@ -1,5 +1,6 @@
 import { ReportNotFoundError } from '#reports/errors';
-import type { EvaluationReport } from '#store/evaluations';
+import { stageRunPrefix } from '#evaluation/stage-contract';
+import type { EvaluationRecord, EvaluationReport } from '#store/evaluations';
 import { defineRoute, Reply, type ApiDependencies, type Route } from '../route.ts';
 import {
   compareQuerySchema,
@@ -13,6 +14,7 @@ import {
   requestEvaluationBodySchema,
   requestIdParamsSchema,
   cancelledRequestSchema,
+  DEFAULT_URL_SECONDS,
   rerunBodySchema,
 } from '../schemas.ts';
 import { evaluations } from './commits.ts';
@@ -67,7 +69,11 @@ export const evaluationRoutes: readonly Route[] = [
     errors: [404],
     handle: async ({ params }, { deps }) => {
       const evaluation = await evaluations(deps).getEvaluation(params.id);
-      return { ...evaluation, ...(evaluation.report ? { report: await diagnosticReport(evaluation.report, deps) } : {}) };
+      return {
+        ...evaluation,
+        ...(evaluation.stages ? { stages: await withLogs(evaluation.evaluationId, evaluation.stages, deps) } : {}),
+        ...(evaluation.report ? { report: await diagnosticReport(evaluation.report, deps) } : {}),
+      };
     },
   }),
   defineRoute({
@@ -133,6 +139,13 @@ export const evaluationRoutes: readonly Route[] = [
     handle: async ({ query }, { deps }) => evaluations(deps).compare(query.head, query.base),
   }),
 ];
+
+/** Each stage run with presigned URLs of its stdout and stderr, when the API can sign them. */
+async function withLogs(evaluationId: string, stages: NonNullable<EvaluationRecord['stages']>, deps: ApiDependencies) {
+  const data = deps.data;
+  if (!data) return stages;
+  return Promise.all(stages.map(async (s) => ({ ...s, logs: await data.stageLogUrls(stageRunPrefix(evaluationId, s.repeat, s.stage, s.name), DEFAULT_URL_SECONDS) })));
+}
 
 /**
  * An evaluation's diagnostic report as it stands now: the report's own status (the evaluation
