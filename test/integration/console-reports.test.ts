@@ -11,7 +11,7 @@ import { describeWithKernel } from './reports-helpers.ts';
 /**
  * The console's trend and reports pages in headless Chromium (Debian's chromium, through
  * playwright-core) against the local runtime with the example repositories and data, as
- * diagnostics.test.ts sets them up: the heads reported, the regressing commit of `model`'s
+ * diagnostics.test.ts sets them up: main's commits reported, the regressing commit of `model`'s
  * `experiment` branch evaluated (flagged, its diagnostic report rendered on this machine's Jupyter
  * kernel), then merged into main, so the default branch's trend shows the regression. The test opens
  * the trend (the chart drawn, the regressed point in its table, linked), the diagnostic report in its
@@ -83,6 +83,9 @@ describeWithKernel('the console’s trend and reports pages in headless Chromium
     // As diagnostics.test.ts: the example config as it is, the heads, the experiment commit evaluated.
     ctx = await startExampleEvaluation({ label: 'console-reports' });
     experiment = await ctx.git('model', 'rev-parse', 'experiment');
+    // main's history in order, as examples/create-repos.mjs reports it: the trend has a head before the current one.
+    await api('POST', '/commits', { repository: 'features', sha: ctx.heads.features });
+    await api('POST', '/commits', { repository: 'model', sha: await ctx.git('model', 'rev-parse', 'main~1') });
     await ctx.reportHeads();
     await api('POST', '/commits', { repository: 'model', sha: experiment, branch: 'experiment' });
     const asked = await api<{ request: { requestId: string } }>('POST', '/evaluations', { pipeline: 'forecast', commitSets: [{ model: experiment }], parameters: { window: [3] } });
