@@ -320,7 +320,6 @@ function Rerun({ report: r }: { report: Report }) {
               id={`rerun-${p.name}`}
               type="text"
               value={textOf(p.name)}
-              placeholder={p.default}
               aria-describedby={`rerun-${p.name}-help`}
               onInput={(e) => setTexts({ ...texts, [p.name]: (e.currentTarget as HTMLInputElement).value })}
             />
