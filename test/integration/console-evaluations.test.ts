@@ -126,6 +126,15 @@ describeInBrowser('the console evaluation pages in headless Chromium', () => {
     await snapshot('evaluations');
     expect(await seriousViolations()).toEqual([]);
 
+    // A page at a time: two rows, then two more with the API's cursor.
+    await open('#/evaluations?pipeline=forecast&limit=2');
+    const more = page.getByRole('button', { name: 'Load more evaluations' });
+    await more.waitFor();
+    await expect(page.locator('main table tbody tr').count()).resolves.toBe(2);
+    await more.click();
+    await page.locator('main table tbody tr').nth(3).waitFor();
+    await expect(page.locator('main table tbody tr').count()).resolves.toBe(4);
+
     // A commit without its repository is refused before the API is asked, and says why.
     await page.getByLabel('Commit (full sha)').fill('abc');
     await page.getByRole('button', { name: 'Show evaluations' }).click();
