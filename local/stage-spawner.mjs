@@ -13,8 +13,20 @@ const running = new Set();
 process.on('message', (job) => {
   const startedAt = new Date();
   const started = performance.now();
-  const stdout = openSync(job.stdout, 'w');
-  const stderr = openSync(job.stderr, 'w');
+  let stdout;
+  let stderr;
+  try {
+    stdout = openSync(job.stdout, 'w');
+    stderr = openSync(job.stderr, 'w');
+  } catch (error) {
+    // The stage's folder is gone (the runtime stopped and its data went with it): nothing to run
+    // the stage in. It ends as failed, said on this process's stderr since it has no file of its own.
+    if (stdout !== undefined) closeSync(stdout);
+    process.stderr.write(`symbiont: stage not started, its log files cannot be written: ${error.message}\n`);
+    const at = new Date().toISOString();
+    process.send({ id: job.id, exitCode: null, signal: null, timedOut: false, durationMs: 0, startedAt: at, finishedAt: at });
+    return;
+  }
   let timedOut = false;
   let settled = false;
   let timer;
