@@ -67,7 +67,8 @@ export const evaluationBenchmark: Benchmark = {
   name: 'evaluation',
   description: 'orchestration overhead per evaluation: a no-op stage evaluated N times through the local runtime, beside spawning it N times',
   async run({ quick }) {
-    const t = await measureEvaluations(quick ? 20 : 100);
+    // 50 in a full run: the whole `npm run bench` must fit in 10 minutes on 2 cores.
+    const t = await measureEvaluations(quick ? 20 : 50);
     if (t.failed > 0) throw new Error(`${t.failed} of ${t.evaluations} no-op evaluations failed; the figures would mean nothing`);
     const figures: Figure[] = [
       {

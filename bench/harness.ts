@@ -28,6 +28,49 @@ export interface BenchmarkContext {
   readonly dataDir: string;
   /** Set by `--quick`: smaller inputs, fewer rounds, for smoke runs. */
   readonly quick: boolean;
+  /**
+   * Size in MB (2^20 bytes) of the large generated files (validation, validation-runtime, sftp):
+   * `--size`, else SYMBIONT_BENCH_MB, else {@link DEFAULT_SIZE_MB} (64 with `--quick`).
+   */
+  readonly sizeMb: number;
+}
+
+/** The large files' default size: what lets a full `npm run bench` finish in 10 minutes on 2 cores. */
+export const DEFAULT_SIZE_MB = 256;
+/** The large files' size with `--quick`. */
+export const QUICK_SIZE_MB = 64;
+
+/** What `npm run bench` was asked to do. */
+export type BenchArgs = { readonly quick: boolean; readonly sizeMb: number; readonly names: readonly string[] } | { readonly help: true } | { readonly error: string };
+
+/**
+ * Reads `npm run bench`'s arguments: `--quick`, `--size <MB>` (or `--size=<MB>`), `--help`, and
+ * benchmark names; the size falls back to the environment's SYMBIONT_BENCH_MB.
+ */
+export function parseBenchArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): BenchArgs {
+  let quick = false;
+  let size: string | undefined;
+  let sizeFrom = '--size';
+  const names: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { help: true };
+    else if (arg === '--quick') quick = true;
+    else if (arg === '--size') {
+      size = argv[++i];
+      if (size === undefined) return { error: '--size needs a number of MB, e.g. --size 1024' };
+    } else if (arg.startsWith('--size=')) size = arg.slice('--size='.length);
+    else if (arg.startsWith('-')) return { error: `unknown option ${arg}` };
+    else names.push(arg);
+  }
+  if (size === undefined && env.SYMBIONT_BENCH_MB !== undefined && env.SYMBIONT_BENCH_MB !== '') {
+    size = env.SYMBIONT_BENCH_MB;
+    sizeFrom = 'SYMBIONT_BENCH_MB';
+  }
+  if (size === undefined) return { quick, sizeMb: quick ? QUICK_SIZE_MB : DEFAULT_SIZE_MB, names };
+  const sizeMb = Number(size);
+  if (!/^\d+$/.test(size.trim()) || !Number.isSafeInteger(sizeMb) || sizeMb < 1) return { error: `${sizeFrom} must be a whole number of MB of at least 1, got "${size}"` };
+  return { quick, sizeMb, names };
 }
 
 export interface Benchmark {

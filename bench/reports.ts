@@ -46,7 +46,7 @@ export const reportsBenchmark: Benchmark = {
   async run({ quick }) {
     const kernel = findKernelRuntime();
     if ('missing' in kernel) throw new Error(kernel.missing);
-    const rounds = quick ? 1 : 5;
+    const rounds = quick ? 1 : 3;
     const dir = mkdtempSync(join(tmpdir(), 'symbiont-bench-reports-'));
     try {
       const notebook = injectParameters(fiftyCellNotebook(), { rows: 2000, seed: 7 });

@@ -1,21 +1,22 @@
 /**
- * Validation through the local runtime, as a sender feels it: the generated 1 GB `readings` file
- * (64 MB with --quick, the same files bench/validation.ts validates) PUT under
+ * Validation through the local runtime, as a sender feels it: the generated `readings` file of
+ * `--size` MB (256 MB by default, 64 MB with --quick, the same files bench/validation.ts validates) PUT under
  * `api/readings/<slotId>/` in the landing bucket, timed from the PUT's answer to the upload's status
  * `published` (the S3 bridge, the queue, the ingest handler streaming the object from S3 through the
  * validator, the copy into the data bucket, the version record). Beside it, in the same run and
  * from the same S3: a plain GET of the same object streamed to /dev/null, what the issue's target
  * compares against (published in at most 2× the GET).
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
-import { startLocal } from '#local/runtime';
+import type { Endpoints } from '#local/endpoints';
 import { median, type Benchmark, type Figure } from './harness.ts';
+import { startRuntime } from './noop-runtime.ts';
 import { generateReadings } from './validation.ts';
 
 const MB = 1024 * 1024;
@@ -60,8 +61,10 @@ export async function measurePublish(file: string): Promise<PublishTimings> {
   const dir = mkdtempSync(join(tmpdir(), 'symbiont-bench-publish-'));
   const configFile = join(dir, 'symbiont.config.json');
   writeFileSync(configFile, JSON.stringify({ datasets: { readings: readingsSpec }, uploaderDatasets: ['readings'] }, null, 2));
-  const runtime = await startLocal({ configFile, dataDir: join(dir, 'data'), ports: { api: 0, s3: 0, dynamodb: 0, sqs: 0, sftp: 0, stepfunctions: 0 } });
-  const { endpoints } = runtime;
+  // In a process of its own, as `npm start` runs: the handlers read their settings once per process, and other benchmarks start runtimes here.
+  const dataDir = join(dir, 'data');
+  const runtime = await startRuntime(configFile, dataDir);
+  const endpoints = JSON.parse(readFileSync(join(dataDir, 'endpoints.json'), 'utf8')) as Endpoints;
   const s3 = new S3Client({
     endpoint: endpoints.s3,
     region: endpoints.region,
@@ -93,7 +96,11 @@ export async function measurePublish(file: string): Promise<PublishTimings> {
     return { bytes, putMs, publishMs, getMs: median(gets), version: upload.version };
   } finally {
     s3.destroy();
-    await runtime.stop();
+    if (runtime.exitCode === null) {
+      const exited = new Promise((resolve) => runtime.once('exit', resolve));
+      runtime.kill('SIGINT');
+      await exited;
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -116,9 +123,9 @@ async function untilFinal(api: string, token: string, key: string, timeoutMs: nu
 /** The benchmark `npm run bench` runs. */
 export const validationRuntimeBenchmark: Benchmark = {
   name: 'validation-runtime',
-  description: 'the 1 GB readings file (64 MB with --quick) through the local runtime: PUT answered → version published, vs a plain GET of the same object',
+  description: 'the --size MB readings file (256 MB by default, 64 MB with --quick) through the local runtime: PUT answered → version published, vs a plain GET of the same object',
   async run(context): Promise<Figure[]> {
-    const size = (context.quick ? 64 : 1024) * MB;
+    const size = context.sizeMb * MB;
     const file = join(context.dataDir, `readings-${size / MB}mb.csv`);
     generateReadings(file, size);
     const t = await measurePublish(file);

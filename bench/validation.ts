@@ -1,9 +1,10 @@
 /**
- * Validation speed: throughput and peak RSS on two generated files with a unique key — a 1 GB
- * `readings` CSV and a 1 GB CSV of 10 mixed columns (64 MB each with --quick) — the `readings`
- * file gzipped, and the baselines measured in the same run: DuckDB on one thread (when
- * `@duckdb/node-api` is installed), node's gunzip alone for gzip input, and csv-parse + zod + a Set
- * on a 256 MB file (64 MB with --quick). Each run is its own process (bench/validation-worker.ts, bundled by esbuild and
+ * Validation speed: throughput and peak RSS on two generated files with a unique key — a
+ * `readings` CSV and a CSV of 10 mixed columns, each `--size` MB (256 MB by default, 64 MB with
+ * --quick, 1 GB with --size 1024) — the `readings` file gzipped, and the baselines measured in the
+ * same run: DuckDB on one thread (when `@duckdb/node-api` is installed), node's gunzip alone for
+ * gzip input, and csv-parse + zod + a Set on a smaller file (a sixteenth of --size, 16 to 256 MB).
+ * Best of 3 runs at --size 1024 and up, one run below. Each run is its own process (bench/validation-worker.ts, bundled by esbuild and
  * run by node, as a Lambda function runs), so its peak RSS is its own.
  */
 import { execFile } from 'node:child_process';
@@ -146,18 +147,32 @@ async function best(rounds: number, worker: string, engine: string, spec: string
   return bestRun!;
 }
 
+/**
+ * Runs of each engine on each large file at --size 1024 and up; the best counts. Smaller sizes run
+ * once, so that a default `npm run bench` fits in 10 minutes on 2 cores.
+ */
+const ROUNDS = 3;
+
+/**
+ * The csv-parse baseline's file size for large files of `sizeMb`: a sixteenth, between 16 and
+ * 256 MB (64 MB at --size 1024, 16 MB at the default 256): the baseline crawls at 1–5 MB/s.
+ */
+export function csvParseSizeMb(sizeMb: number): number {
+  return Math.min(256, Math.max(16, Math.round(sizeMb / 16)));
+}
+
 const NO_DUCKDB = 'DuckDB baseline not installed (npm i -D @duckdb/node-api)';
 
 export const validationBenchmark: Benchmark = {
   name: 'validation',
-  description: 'validation throughput and peak RSS: 1 GB readings and 10-column CSVs with a unique key (64 MB with --quick), gzip, vs DuckDB 1 thread',
+  description: 'validation throughput and peak RSS: --size MB readings and 10-column CSVs with a unique key (256 MB by default, 64 MB with --quick), gzip, vs DuckDB 1 thread',
   async run(context): Promise<Figure[]> {
-    const size = (context.quick ? 64 : 1024) * MB;
-    const rounds = context.quick ? 1 : 3;
+    const size = context.sizeMb * MB;
+    const rounds = context.quick || context.sizeMb < 1024 ? 1 : ROUNDS;
     const readings = join(context.dataDir, `readings-${size / MB}mb.csv`);
     const mixed = join(context.dataDir, `mixed-${size / MB}mb.csv`);
-    // The Validation issue's comparison: csv-parse + zod + a Set on a 256 MB file (64 MB quick).
-    const compareSize = (context.quick ? 64 : 256) * MB;
+    // The Validation issue's comparison, csv-parse + zod + a Set, on a smaller file: the baseline runs at 1–5 MB/s.
+    const compareSize = csvParseSizeMb(context.sizeMb) * MB;
     const small = join(context.dataDir, `readings-${compareSize / MB}mb.csv`);
     generateReadings(readings, size);
     generateMixed(mixed, size);
