@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
-import { s3ClientConfig } from '#shared/aws';
+import { s3ClientConfig } from '#shared/endpoints';
 import { InvalidMetricsError, InvalidTaskInputError, StageFailedError } from '#evaluation/errors';
 import { parseMetrics } from '#evaluation/scores';
 import { stageFiles, stageRunSchema, type StageResult, type StageRun } from '#evaluation/stage-contract';

@@ -1,9 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { endpoint, endpointEnv, s3ClientConfig } from './endpoints.ts';
 import { traced } from './tracing.ts';
+
+export { endpointEnv, s3ClientConfig } from './endpoints.ts';
 
 /**
  * AWS clients built the same way in Lambda, the local runtime, the CLI and tests. The SDK reads
@@ -12,33 +15,6 @@ import { traced } from './tracing.ts';
  * makes a misrouted client easy to spot in a log. Every client made here is captured by the
  * tracer (`#shared/tracing`): in Lambda its calls are subsegments of the invocation's trace.
  */
-
-/** Environment variables that point a client at a local emulator instead of AWS. */
-export const endpointEnv = {
-  s3: 'AWS_ENDPOINT_URL_S3',
-  dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
-  sqs: 'AWS_ENDPOINT_URL_SQS',
-  sfn: 'AWS_ENDPOINT_URL_SFN',
-} as const;
-
-function endpoint(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  const value = env[name];
-  return value === undefined || value === '' ? undefined : value;
-}
-
-/**
- * S3 client options: path-style addressing when an endpoint is set (s3rver has no virtual hosts),
- * and checksums only when an operation requires them, because s3rver corrupts streamed bodies
- * that carry the SDK's default trailing checksums (LOCAL-STACK.md).
- */
-export function s3ClientConfig(env: NodeJS.ProcessEnv = process.env): S3ClientConfig {
-  const url = endpoint(endpointEnv.s3, env);
-  return {
-    ...(url ? { endpoint: url, forcePathStyle: true } : {}),
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  };
-}
 
 /** An S3 client for AWS or, when `AWS_ENDPOINT_URL_S3` is set, for the local S3. */
 export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
