@@ -137,3 +137,20 @@ export function formatTable(results: readonly Result[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
+
+const escapeCell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/**
+ * The results as the README's Markdown table: per figure its value (and note), the baseline from
+ * the same run with the ratio, the target and whether it is met.
+ */
+export function formatMarkdown(results: readonly Result[]): string {
+  const rows = results.map((r) => {
+    const figure = `${r.metric}: **${number(r.value)} ${r.unit}**${r.note ? ` (${r.note})` : ''}`;
+    const baseline = r.baseline ? `${r.baseline.label}: ${number(r.baseline.value)} ${r.unit}${r.ratio === undefined ? '' : ` → ${r.ratio.toFixed(2)}×`}` : '–';
+    const target = r.target ? (r.target.on === 'ratio' ? `ratio ${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value}×` : `${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value} ${r.unit}`) : '–';
+    const met = r.met === undefined ? '–' : r.met ? 'yes' : '**no**';
+    return `| \`${r.benchmark}\` | ${escapeCell(figure)} | ${escapeCell(baseline)} | ${target} | ${met} |`;
+  });
+  return ['| benchmark | figure | baseline (same run) | target | met |', '|---|---|---|---|---|', ...rows].join('\n');
+}

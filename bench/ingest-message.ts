@@ -15,7 +15,7 @@ export const ingestMessageBenchmark: Benchmark = {
   async run({ quick }) {
     const event = JSON.parse(readFileSync(join(root, 'events/s3/object-created-put.json'), 'utf8')) as { Records: unknown[] };
     const record = event.Records[0] as { body: string };
-    const count = quick ? 5_000 : 50_000;
+    const count = quick ? 5_000 : 20_000;
     const parse = () => {
       for (let i = 0; i < count; i++) parseIngestRecord(record);
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIZE_MB, QUICK_SIZE_MB, evaluate, median, parseBenchArgs } from '../../bench/harness.ts';
+import { DEFAULT_SIZE_MB, QUICK_SIZE_MB, evaluate, formatMarkdown, median, parseBenchArgs } from '../../bench/harness.ts';
 import { csvParseSizeMb } from '../../bench/validation.ts';
 
 describe('bench arguments', () => {
@@ -54,5 +54,22 @@ describe('bench figures', () => {
     expect(csvParseSizeMb(256)).toBe(16);
     expect(csvParseSizeMb(8192)).toBe(256);
     expect(csvParseSizeMb(8)).toBe(16);
+  });
+});
+
+describe('the README table', () => {
+  it('writes one row per figure with the same-run baseline, ratio, target and verdict', () => {
+    const results = [
+      evaluate('validation', { metric: 'throughput, a|b', value: 62.4, unit: 'MB/s', better: 'higher', baseline: { label: 'DuckDB', value: 31.2 }, target: { on: 'ratio', op: '>=', value: 1.5 }, note: 'one core' }),
+      evaluate('sftp', { metric: 'peak RSS', value: 400, unit: 'MB', better: 'lower', target: { on: 'value', op: '<=', value: 300 } }),
+      evaluate('functions', { metric: 'bundle size', value: 662.37, unit: 'KiB', better: 'lower' }),
+    ];
+    expect(formatMarkdown(results).split('\n')).toEqual([
+      '| benchmark | figure | baseline (same run) | target | met |',
+      '|---|---|---|---|---|',
+      '| `validation` | throughput, a\\|b: **62.4 MB/s** (one core) | DuckDB: 31.2 MB/s → 2.00× | ratio ≥ 1.5× | yes |',
+      '| `sftp` | peak RSS: **400 MB** | – | ≤ 300 MB | **no** |',
+      '| `functions` | bundle size: **662 KiB** | – | – | – |',
+    ]);
   });
 });
