@@ -181,14 +181,23 @@ export class Api extends Construct {
 
   /**
    * What the presigned URLs the API hands out need of its role (a URL can do no more than its
-   * signer): reading published versions (`datasets/*`) and stage logs (`evaluations/*`), and the
-   * data key that encrypts them; writing uploads through slots (`api/*` in landing), and recording
-   * the slots in the table.
+   * signer): reading published versions (`datasets/*`) and stage logs and artifacts
+   * (`evaluations/*`, listed under that prefix only), and the data key that encrypts them; writing
+   * uploads through slots (`api/*` in landing), and recording the slots in the table.
    */
   private grantDataAccess(storage: Storage): void {
     const fn = this.handler.function;
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'PresignVersionDownloads', actions: ['s3:GetObject'], resources: [storage.dataBucket.arnForObjects(`${DATASET_PREFIX}*`)] }));
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'PresignStageLogs', actions: ['s3:GetObject'], resources: [storage.dataBucket.arnForObjects(`${evaluation.outputPrefix}*`)] }));
+    // Listing a stage run's output folder (GET /evaluations/{id}/artifacts): the bucket, but only under evaluations/.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ListStageArtifacts',
+        actions: ['s3:ListBucket'],
+        resources: [storage.dataBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${evaluation.outputPrefix}*`] } },
+      }),
+    );
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'DecryptVersionDownloads', actions: ['kms:Decrypt'], resources: [storage.dataKey.keyArn] }));
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'PresignSlotUploads', actions: ['s3:PutObject'], resources: [storage.landingBucket.arnForObjects(`${landing.apiPrefix}*`)] }));
     storage.grantTable(fn, 'PutItem');

@@ -1,4 +1,4 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import { createS3Client } from '#shared/aws';
 import { requireEnv } from '#shared/env';
@@ -35,6 +35,29 @@ export interface DataAccess {
   listSlotUploads(slotId: string, page: { limit?: number; cursor?: string }): Promise<UploadPage>;
   /** GET URLs of what a stage run printed (`evaluations/<id>/r<n>/<stage>/stdout.txt`, `stderr.txt`), shown as text, valid for `seconds`. */
   stageLogUrls(prefix: string, seconds: number): Promise<StageLogUrls>;
+  /**
+   * The files a stage run wrote to its output folder (`<prefix>output/…`), in key order, at most
+   * `limit` of them (`truncated` says there were more), each with a GET URL that saves it under
+   * its own name, valid for `seconds`. One S3 listing request.
+   */
+  stageArtifacts(prefix: string, seconds: number, limit: number): Promise<StageArtifacts>;
+}
+
+/** What a stage run left in its output folder. */
+export interface StageArtifacts {
+  readonly files: readonly StageArtifact[];
+  /** More files are there than `files` holds. */
+  readonly truncated: boolean;
+}
+
+/** One file of a stage run's output folder. */
+export interface StageArtifact {
+  /** Its path in the output folder: `forecast.csv`, `plots/mae.png`. */
+  readonly name: string;
+  /** Bytes. */
+  readonly size: number;
+  readonly url: string;
+  readonly expiresAt: string;
 }
 
 /** Where to read a stage run's output streams, and until when. */
@@ -86,6 +109,21 @@ export function createDataAccess(props: DataAccessProps): DataAccess {
       const sign = (file: string) => presignGet(props.s3, { bucket: props.dataBucket, key: `${prefix}${file}` }, seconds, { contentType: 'text/plain; charset=utf-8', now: at });
       const [stdout, stderr] = await Promise.all([sign(stageFiles.stdout), sign(stageFiles.stderr)]);
       return { stdout: stdout.url, stderr: stderr.url, expiresAt: stdout.expiresAt };
+    },
+    async stageArtifacts(prefix, seconds, limit) {
+      if (!prefix.startsWith(evaluation.outputPrefix) || !prefix.endsWith('/')) throw new Error(`not a stage run's folder: ${prefix}`);
+      const folder = `${prefix}${stageFiles.output}`;
+      const listed = await props.s3.send(new ListObjectsV2Command({ Bucket: props.dataBucket, Prefix: folder, MaxKeys: limit }));
+      const objects = (listed.Contents ?? []).filter((o) => o.Key && o.Key.length > folder.length && !o.Key.endsWith('/'));
+      const at = now();
+      const files = await Promise.all(
+        objects.map(async (o) => {
+          const name = o.Key!.slice(folder.length);
+          const signed = await presignGet(props.s3, { bucket: props.dataBucket, key: o.Key! }, seconds, { fileName: name.slice(name.lastIndexOf('/') + 1), now: at });
+          return { name, size: o.Size ?? 0, url: signed.url, expiresAt: signed.expiresAt };
+        }),
+      );
+      return { files, truncated: listed.IsTruncated === true };
     },
     getSlot: (slotId) => props.store.getUploadSlot(slotId),
     listSlotUploads: (slotId, page) => props.store.listSlotUploads(slotId, page),

@@ -656,6 +656,34 @@ export const evaluationSchema = z
   .openapi('Evaluation');
 export type Evaluation = z.infer<typeof evaluationSchema>;
 
+/** Files listed per stage run by `GET /evaluations/artifacts/{id}`; `truncated` says there are more. */
+export const MAX_STAGE_ARTIFACTS = 100;
+
+/** `GET /evaluations/artifacts/{id}`: per stage run, the files it wrote to its output folder. */
+export const evaluationArtifactsSchema = z
+  .object({
+    evaluationId: z.string(),
+    expiresAt: z.string().optional().openapi({ description: 'When the URLs stop working (15 minutes); absent when no file is listed.' }),
+    stages: z.array(
+      z.object({
+        repeat: z.number().int(),
+        stage: z.number().int(),
+        name: z.string(),
+        prefix: z.string().openapi({ description: "The stage run's output folder in the data bucket." }),
+        files: z.array(
+          z.object({
+            name: z.string().openapi({ description: 'Path in the output folder.' }),
+            size: z.number().int().openapi({ description: 'Bytes.' }),
+            url: z.string().openapi({ description: 'A presigned GET URL that saves the file under its name.' }),
+          }),
+        ),
+        truncated: z.boolean().openapi({ description: `More files are there than the first ${MAX_STAGE_ARTIFACTS} listed.` }),
+      }),
+    ),
+  })
+  .openapi('EvaluationArtifacts');
+export type EvaluationArtifacts = z.infer<typeof evaluationArtifactsSchema>;
+
 export const evaluationPageSchema = z
   .object({
     items: z.array(evaluationSchema),

@@ -44,17 +44,20 @@ describe('data API authorization', () => {
     });
   });
 
-  it('lets the API function sign downloads of versions and stage logs and uploads through slots, and nothing wider', () => {
+  it('lets the API function sign downloads of versions, stage logs and artifacts (listed under evaluations/ only) and uploads through slots, and nothing wider', () => {
     const role = logicalId(template, 'AWS::IAM::Role', 'ApiHandler');
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
       (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role),
     );
-    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid?: string; Action: unknown; Resource: unknown }[]);
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid?: string; Action: unknown; Resource: unknown; Condition?: unknown }[]);
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
     expect(bySid('PresignVersionDownloads')?.Action).toBe('s3:GetObject');
     expect(JSON.stringify(bySid('PresignVersionDownloads')?.Resource)).toContain('/datasets/*');
     expect(bySid('PresignStageLogs')?.Action).toBe('s3:GetObject');
     expect(JSON.stringify(bySid('PresignStageLogs')?.Resource)).toContain('/evaluations/*');
+    expect(bySid('ListStageArtifacts')?.Action).toBe('s3:ListBucket');
+    expect(bySid('ListStageArtifacts')?.Condition).toEqual({ StringLike: { 's3:prefix': ['evaluations/*'] } });
+    expect(JSON.stringify(bySid('ListStageArtifacts')?.Resource)).not.toContain('/*');
     expect(bySid('PresignSlotUploads')?.Action).toBe('s3:PutObject');
     expect(JSON.stringify(bySid('PresignSlotUploads')?.Resource)).toContain('/api/*');
     expect(bySid('DecryptVersionDownloads')?.Action).toBe('kms:Decrypt');

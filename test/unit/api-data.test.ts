@@ -1,7 +1,9 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '#api/api';
 import { createDataAccess, type SlotStore } from '#api/data-access';
+import { EvaluationNotFoundError } from '#evaluation/errors';
 import type { EvaluationService } from '#evaluation/service';
 import type { EvaluationRecord } from '#store/evaluations';
 import type { UploadPage, UploadRecord, UploadSlot } from '#store/store';
@@ -279,5 +281,137 @@ describe('GET /evaluations/{id}: the stage logs', () => {
     const data = createDataAccess({ store: new MemorySlots(), s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW });
 
     await expect(data.stageLogUrls('datasets/readings/v1/', 900)).rejects.toThrow(/not a stage run's folder/);
+  });
+});
+
+describe('GET /evaluations/artifacts/{id}', () => {
+  const evaluationId = '01JH2QN2K3M4N5P6Q7R8S9T0V1';
+  const record = {
+    evaluationId,
+    requestId: '01JH2QK7W3M9XG5V8RZB4TNC6D',
+    pipeline: 'forecast',
+    part: 1,
+    phase: 'candidate',
+    commitSet: { features: 'a'.repeat(40), model: 'b'.repeat(40) },
+    commitSetId: 'c'.repeat(64),
+    isBaselineCommitSet: false,
+    dataset: 'readings',
+    version: 1,
+    parameters: { window: 3 },
+    pointHash: 'p',
+    repeats: 1,
+    status: 'succeeded',
+    stages: [
+      { repeat: 0, stage: 0, name: 'features', durationMs: 120, exitCode: 0 },
+      { repeat: 0, stage: 1, name: 'model run', durationMs: 340, exitCode: 0 },
+    ],
+    artifactsPrefix: `evaluations/${evaluationId}/`,
+    createdAt: '2025-01-06T09:00:00.000Z',
+    updatedAt: '2025-01-06T09:00:00.000Z',
+    startedAt: '2025-01-06T09:00:00.000Z',
+  } satisfies EvaluationRecord;
+
+  /** An API over a mocked S3 listing: `folders` maps an output folder to its objects. */
+  function artifactsApi(folders: Record<string, { Key: string; Size: number }[]>, truncated: Record<string, boolean> = {}) {
+    const s3 = new S3Client({ region: 'eu-west-1', endpoint: S3_URL, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const listings: { Bucket?: string; Prefix?: string; MaxKeys?: number }[] = [];
+    mockClient(s3)
+      .on(ListObjectsV2Command)
+      .callsFake((input: { Bucket?: string; Prefix?: string; MaxKeys?: number }) => {
+        listings.push(input);
+        return { Contents: folders[input.Prefix!] ?? [], IsTruncated: truncated[input.Prefix!] ?? false };
+      });
+    const data = createDataAccess({ store: new MemorySlots(), s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW });
+    const evaluations = {
+      getEvaluation: async (id: string) => {
+        if (id !== evaluationId) throw new EvaluationNotFoundError(`no evaluation has the id ${id}`, { evaluationId: id });
+        return record;
+      },
+    } as unknown as EvaluationService;
+    return { api: createApi({ store: new MemoryUploads(), config, authenticator: localAuthenticator, data, evaluations }), listings };
+  }
+
+  const features = `evaluations/${evaluationId}/r1/1-features/output/`;
+  const model = `evaluations/${evaluationId}/r1/2-model_run/output/`;
+
+  it('lists each stage run’s output files with their sizes and 15-minute URLs that save them under their names', async () => {
+    // Prepare
+    const { api, listings } = artifactsApi(
+      {
+        [features]: [{ Key: `${features}features.csv`, Size: 1234 }],
+        [model]: [
+          { Key: `${model}forecast.csv`, Size: 567 },
+          { Key: `${model}plots/`, Size: 0 },
+          { Key: `${model}plots/mae.png`, Size: 89 },
+        ],
+      },
+      { [model]: true },
+    );
+
+    // Act
+    const result = await api.handle(request('GET', `/evaluations/artifacts/${evaluationId}`, bearer('scientist')));
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    const body = json(result) as { evaluationId: string; expiresAt: string; stages: { name: string; prefix: string; truncated: boolean; files: { name: string; size: number; url: string }[] }[] };
+    expect(body.evaluationId).toBe(evaluationId);
+    expect(body.expiresAt).toBe('2025-01-07T10:15:00.000Z');
+    expect(body.stages.map((s) => ({ name: s.name, prefix: s.prefix, truncated: s.truncated, files: s.files.map((f) => [f.name, f.size]) }))).toEqual([
+      { name: 'features', prefix: features, truncated: false, files: [['features.csv', 1234]] },
+      { name: 'model run', prefix: model, truncated: true, files: [['forecast.csv', 567], ['plots/mae.png', 89]] },
+    ]);
+    const url = new URL(body.stages[1]!.files[1]!.url);
+    expect(`${url.origin}${url.pathname}`).toBe(`${S3_URL}/symbiont-dev-data/${model}plots/mae.png`);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(url.searchParams.get('response-content-disposition')).toBe('attachment; filename="mae.png"');
+    // One listing per stage run, of its output folder only, capped.
+    expect(listings).toEqual([
+      { Bucket: 'symbiont-dev-data', Prefix: features, MaxKeys: 100 },
+      { Bucket: 'symbiont-dev-data', Prefix: model, MaxKeys: 100 },
+    ]);
+  });
+
+  it('answers a stage run that wrote nothing with no files, and GET /evaluations/{id} lists nothing', async () => {
+    // Prepare
+    const { api, listings } = artifactsApi({});
+
+    // Act
+    const artifacts = await api.handle(request('GET', `/evaluations/artifacts/${evaluationId}`, bearer('admin')));
+    const evaluation = await api.handle(request('GET', `/evaluations/${evaluationId}`, bearer('admin')));
+
+    // Assess
+    expect(artifacts.statusCode).toBe(200);
+    expect(json(artifacts).expiresAt).toBeUndefined();
+    expect((json(artifacts).stages as { files: unknown[]; truncated: boolean }[]).map((s) => [s.files, s.truncated])).toEqual([
+      [[], false],
+      [[], false],
+    ]);
+    expect(evaluation.statusCode).toBe(200);
+    expect(listings).toHaveLength(2);
+  });
+
+  it('refuses an id that is not a ULID, an evaluation that does not exist, and an uploader', async () => {
+    // Prepare
+    const { api, listings } = artifactsApi({});
+
+    // Act
+    const notUlid = await api.handle(request('GET', '/evaluations/artifacts/not-an-id', bearer('scientist')));
+    const missing = await api.handle(request('GET', '/evaluations/artifacts/01JH2QN2K3M4N5P6Q7R8S9T0V9', bearer('scientist')));
+    const uploader = await api.handle(request('GET', `/evaluations/artifacts/${evaluationId}`, bearer('uploader')));
+
+    // Assess
+    expect(notUlid.statusCode).toBe(400);
+    expect(JSON.stringify(json(notUlid))).toContain('expected an evaluation id (a 26-character ULID)');
+    expect(missing.statusCode).toBe(404);
+    expect(json(missing).error).toMatchObject({ code: 'not_found', message: 'no evaluation has the id 01JH2QN2K3M4N5P6Q7R8S9T0V9' });
+    expect(uploader.statusCode).toBe(403);
+    expect(listings).toEqual([]);
+  });
+
+  it('refuses to list anything outside an evaluation’s stage folders', async () => {
+    const s3 = new S3Client({ region: 'eu-west-1', endpoint: S3_URL, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const data = createDataAccess({ store: new MemorySlots(), s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW });
+
+    await expect(data.stageArtifacts('datasets/readings/v1/', 900, 100)).rejects.toThrow(/not a stage run's folder/);
   });
 });

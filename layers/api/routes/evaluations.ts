@@ -1,10 +1,12 @@
 import { ReportNotFoundError } from '#reports/errors';
-import { stageRunPrefix } from '#evaluation/stage-contract';
+import { stageFiles, stageRunPrefix } from '#evaluation/stage-contract';
+import { CapabilityUnavailableError } from '../errors.ts';
 import type { EvaluationRecord, EvaluationReport } from '#store/evaluations';
 import { defineRoute, Reply, type ApiDependencies, type Route } from '../route.ts';
 import {
   compareQuerySchema,
   comparisonSchema,
+  evaluationArtifactsSchema,
   evaluationIdParamsSchema,
   evaluationPageSchema,
   evaluationRequestSchema,
@@ -15,6 +17,7 @@ import {
   requestIdParamsSchema,
   cancelledRequestSchema,
   DEFAULT_URL_SECONDS,
+  MAX_STAGE_ARTIFACTS,
   rerunBodySchema,
 } from '../schemas.ts';
 import { evaluations } from './commits.ts';
@@ -73,6 +76,35 @@ export const evaluationRoutes: readonly Route[] = [
         ...evaluation,
         ...(evaluation.stages ? { stages: await withLogs(evaluation.evaluationId, evaluation.stages, deps) } : {}),
         ...(evaluation.report ? { report: await diagnosticReport(evaluation.report, deps) } : {}),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/evaluations/artifacts/{id}',
+    operationId: 'listEvaluationArtifacts',
+    summary: 'Lists, per stage run, the files it wrote to its output folder, each with a presigned GET URL.',
+    description: `The first ${MAX_STAGE_ARTIFACTS} files of each stage run in key order (\`truncated\` says there are more); each URL saves the file under its name and works for 15 minutes. A route of its own so that GET /evaluations/{id} lists nothing in S3.`,
+    tags: ['evaluations'],
+    access: readers,
+    request: { params: evaluationIdParamsSchema },
+    response: { description: "The evaluation's stage runs and their files.", schema: evaluationArtifactsSchema },
+    errors: [404, 503],
+    handle: async ({ params }, { deps }) => {
+      const evaluation = await evaluations(deps).getEvaluation(params.id);
+      const data = deps.data;
+      if (!data) throw new CapabilityUnavailableError('stage artifacts are not available from this API');
+      const listed = await Promise.all(
+        (evaluation.stages ?? []).map(async (s) => {
+          const prefix = stageRunPrefix(evaluation.evaluationId, s.repeat, s.stage, s.name);
+          return { stage: s, prefix: `${prefix}${stageFiles.output}`, ...(await data.stageArtifacts(prefix, DEFAULT_URL_SECONDS, MAX_STAGE_ARTIFACTS)) };
+        }),
+      );
+      const expiresAt = listed.flatMap((l) => l.files.map((f) => f.expiresAt)).sort()[0];
+      return {
+        evaluationId: evaluation.evaluationId,
+        ...(expiresAt ? { expiresAt } : {}),
+        stages: listed.map(({ stage: s, prefix, files, truncated }) => ({ repeat: s.repeat, stage: s.stage, name: s.name, prefix, files: files.map(({ name, size, url }) => ({ name, size, url })), truncated })),
       };
     },
   }),
