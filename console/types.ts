@@ -12,7 +12,7 @@ export type {
   VersionDownload,
 } from '#api/schemas';
 export type { ConsoleConfig, Me } from '#api/console-schemas';
-export type { Comparison, Evaluation, EvaluationRequest } from '#api/schemas';
+export type { Comparison, Evaluation, EvaluationArtifacts, EvaluationRequest } from '#api/schemas';
 
 import type { z } from 'zod';
 import type { cancelledRequestSchema, evaluationPageSchema, metricComparisonSchema, repositoryListSchema, requestedEvaluationSchema } from '#api/schemas';

@@ -2,18 +2,20 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   cancelledRequestSchema,
   comparisonSchema,
+  evaluationArtifactsSchema,
   evaluationPageSchema,
   evaluationRequestSchema,
   evaluationSchema,
   MAX_PAGE_SIZE,
   requestedEvaluationSchema,
   type Evaluation,
+  type EvaluationArtifacts,
   type EvaluationRequest,
 } from '#api/schemas';
 import { fetchPages } from '../client.ts';
 import type { CommandModule, Session } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { formatFields, formatTable, formatTime, type Column } from '../output.ts';
+import { formatBytes, formatFields, formatTable, formatTime, type Column } from '../output.ts';
 
 /** `symbiont evaluations …`: request evaluations, follow them, read and compare their scores. */
 export const evaluationsCommands: CommandModule = {
@@ -110,7 +112,8 @@ export const evaluationsCommands: CommandModule = {
       .command('show')
       .description('Show one evaluation: scores against its baseline, timings, and why it failed.')
       .argument('<id>', 'evaluation id')
-      .action(async (id: string, _options: unknown, command: Command) => show(context.open(command), id));
+      .option('--artifacts', 'also list the files each stage wrote, with download URLs valid for 15 minutes')
+      .action(async (id: string, options: { artifacts?: boolean }, command: Command) => show(context.open(command), id, options));
 
     evaluations
       .command('compare')
@@ -353,10 +356,11 @@ const metricColumns: readonly Column<[string, NonNullable<Evaluation['comparison
   { header: 'VERDICT', value: ([, c]) => (c.verdict === 'regressed' ? 'REGRESSED' : c.verdict) },
 ];
 
-async function show(session: Session, id: string): Promise<void> {
+async function show(session: Session, id: string, options: { artifacts?: boolean } = {}): Promise<void> {
   const e = await session.client.get(`/evaluations/${encodeURIComponent(id)}`, {}, evaluationSchema);
+  const artifacts = options.artifacts ? await session.client.get(`/evaluations/artifacts/${encodeURIComponent(id)}`, {}, evaluationArtifactsSchema) : undefined;
   if (session.json) {
-    session.printJson(e);
+    session.printJson(artifacts ? { ...e, artifacts: artifacts.stages } : e);
     return;
   }
   session.print(
@@ -386,6 +390,22 @@ async function show(session: Session, id: string): Promise<void> {
     if (e.failure.stderrTail) session.print(`\nstderr (tail):\n${e.failure.stderrTail.trimEnd()}\n`);
   }
   if (e.comparisonError) session.print(`\ncomparison failed: ${e.comparisonError}\n`);
+  if (artifacts) session.print(`\n${describeArtifacts(artifacts)}`);
+}
+
+/** Per stage run, its files: size, name and download URL; or that it wrote none. */
+function describeArtifacts(artifacts: EvaluationArtifacts): string {
+  if (artifacts.stages.length === 0) return 'artifacts: no stage has finished yet\n';
+  const lines = artifacts.stages.flatMap((s) => {
+    const title = `artifacts of ${s.name}, repeat ${s.repeat + 1}:`;
+    if (s.files.length === 0) return [`${title} no files`];
+    return [
+      title,
+      ...s.files.map((f) => `  ${formatBytes(f.size).padStart(9)}  ${f.name}  ${f.url}`),
+      ...(s.truncated ? [`  (the first ${s.files.length}; the rest are under ${s.prefix})`] : []),
+    ];
+  });
+  return `${lines.join('\n')}\n${artifacts.expiresAt ? `(the URLs work until ${formatTime(artifacts.expiresAt)})\n` : ''}`;
 }
 
 /** An evaluation's diagnostic report in one line: status, template, id, and why it failed. */

@@ -1,11 +1,11 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api.ts';
 import { ErrorNotice, Facts, Loading, PageControls, StatusBadge, useLoad, usePaged, useSession, VerdictBadge } from '../components.tsx';
 import { band, commitPairs, comparePair, duration, evaluationStatuses, filterProblem, parametersText, percent, progress, score, signed } from '../evaluation-view.ts';
-import { count, instant } from '../format.ts';
+import { bytes, count, instant } from '../format.ts';
 import { href, type EvaluationFilters } from '../route.ts';
-import type { CancelledRequest, Comparison, DatasetList, Evaluation, EvaluationPage as EvaluationPageAnswer, EvaluationRequest, RepositoryList, RequestedEvaluation } from '../types.ts';
+import type { CancelledRequest, Comparison, DatasetList, Evaluation, EvaluationArtifacts, EvaluationPage as EvaluationPageAnswer, EvaluationRequest, RepositoryList, RequestedEvaluation } from '../types.ts';
 
 /**
  * The evaluation pages: the list (filtered, a page at a time, regressions marked), one evaluation
@@ -18,6 +18,7 @@ const REFRESH_MS = 2000;
 
 /** Every evaluation the filters select, newest first, a page at a time. */
 export function EvaluationsPage({ filters }: { filters: EvaluationFilters }) {
+  const [round, moved] = useSettlingRound();
   return (
     <>
       <h1>Evaluations</h1>
@@ -25,10 +26,27 @@ export function EvaluationsPage({ filters }: { filters: EvaluationFilters }) {
         Pipelines run at commit sets on dataset versions, each judged against its baseline. A regression is marked <strong>Regressed</strong>; tick two rows to compare them.
       </p>
       <Filters filters={filters} />
-      {filters.request ? <RequestProgress id={filters.request} linked /> : null}
-      <EvaluationList filters={filters} />
+      {filters.request ? <RequestProgress id={filters.request} linked onProgress={moved} /> : null}
+      {/* Filtered by a running request: the first page again whenever more of its evaluations settled. */}
+      <EvaluationList key={round} filters={filters} />
     </>
   );
+}
+
+/**
+ * A number that grows each time a request's counts (done, failed, cancelled) or status change after
+ * it was first seen, and the callback {@link RequestProgress} reports each look at the request to.
+ */
+function useSettlingRound(): [number, (request: EvaluationRequest) => void] {
+  const [round, setRound] = useState(0);
+  const seen = useRef<{ requestId: string; counts: string }>();
+  const moved = (request: EvaluationRequest) => {
+    const counts = `${request.done} ${request.failed} ${request.cancelled} ${request.status}`;
+    const before = seen.current;
+    seen.current = { requestId: request.requestId, counts };
+    if (before?.requestId === request.requestId && before.counts !== counts) setRound((n) => n + 1);
+  };
+  return [round, moved];
 }
 
 function EvaluationList({ filters, caption = 'Evaluations, newest first' }: { filters: EvaluationFilters; caption?: string }) {
@@ -253,9 +271,23 @@ function useRequest(id: string): { request?: EvaluationRequest; error?: Error; r
 }
 
 /** A request's progress and a Cancel button while it runs; `children` draws more of the request as it moves. */
-function RequestProgress({ id, linked = false, children }: { id: string; linked?: boolean; children?: (request: EvaluationRequest) => ComponentChildren }) {
+function RequestProgress({
+  id,
+  linked = false,
+  onProgress,
+  children,
+}: {
+  id: string;
+  linked?: boolean;
+  /** Called with the request each time it is looked at. */
+  onProgress?: (request: EvaluationRequest) => void;
+  children?: (request: EvaluationRequest) => ComponentChildren;
+}) {
   const { api } = useSession();
   const { request, error, replace } = useRequest(id);
+  useEffect(() => {
+    if (request) onProgress?.(request);
+  }, [request]);
   const [cancelling, setCancelling] = useState<{ busy: boolean; error?: Error; said?: string }>({ busy: false });
   if (!request) return error ? <ErrorNotice error={error} /> : <Loading what="the request" />;
   const p = progress(request);
@@ -498,6 +530,10 @@ function Failure({ failure }: { failure: NonNullable<Evaluation['failure']> }) {
 /** The stages as they ran, repeat by repeat, with their logs. */
 function Stages({ evaluation: e }: { evaluation: Evaluation }) {
   const stages = e.stages ?? [];
+  // A listing per stage run in S3: asked separately, so the evaluation itself shows at once.
+  const artifacts = useLoad(`artifacts ${e.evaluationId} ${stages.length}`, (api) =>
+    stages.length === 0 ? Promise.resolve(undefined) : api.get<EvaluationArtifacts>(`evaluations/artifacts/${encodeURIComponent(e.evaluationId)}`),
+  );
   return (
     <section aria-labelledby="stages-heading">
       <h2 id="stages-heading">Stages</h2>
@@ -517,6 +553,7 @@ function Stages({ evaluation: e }: { evaluation: Evaluation }) {
                 Took
               </th>
               <th scope="col">Logs</th>
+              <th scope="col">Artifacts</th>
             </tr>
           </thead>
           <tbody>
@@ -531,15 +568,49 @@ function Stages({ evaluation: e }: { evaluation: Evaluation }) {
                 <td>
                   <StageLogs stage={s} />
                 </td>
+                <td>
+                  <StageArtifacts stage={s} artifacts={artifacts} />
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {artifacts.state === 'failed' ? <ErrorNotice error={artifacts.error} /> : null}
       <p class="muted">
-        Outputs, logs and stage results are in the data bucket under <code class="wrap">{e.artifactsPrefix}</code>.
+        Artifacts are the files each stage wrote to its output folder; their links work for 15 minutes (reload the page for new ones). Outputs, logs and stage results are in the data
+        bucket under <code class="wrap">{e.artifactsPrefix}</code>.
       </p>
     </section>
+  );
+}
+
+/** The files a stage run wrote, each a download link with its size; or why there are none to show. */
+function StageArtifacts({ stage, artifacts }: { stage: Stage; artifacts: ReturnType<typeof useLoad<EvaluationArtifacts | undefined>> }) {
+  if (artifacts.state === 'loading') return <span class="muted">Loading…</span>;
+  if (artifacts.state === 'failed') return <span class="muted">Not available (see below)</span>;
+  const run = artifacts.value?.stages.find((r) => r.repeat === stage.repeat && r.stage === stage.stage);
+  if (!run || run.files.length === 0) return <span class="muted">No files</span>;
+  const where = `of stage ${stage.name}, repeat ${stage.repeat + 1}`;
+  return (
+    <>
+      <ul class="plain">
+        {run.files.map((file) => (
+          <li key={file.name}>
+            <a href={file.url}>
+              {file.name}
+              <span class="visually-hidden"> {where}</span>
+            </a>{' '}
+            <span class="muted">{bytes(file.size)}</span>
+          </li>
+        ))}
+      </ul>
+      {run.truncated ? (
+        <p class="muted">
+          The first {count(run.files.length)} files; the rest are under <code class="wrap">{run.prefix}</code>.
+        </p>
+      ) : null}
+    </>
   );
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleEvaluation, type ExampleEvaluation } from './evaluation-helpers.ts';
@@ -161,6 +162,25 @@ describeInBrowser('the console evaluation pages in headless Chromium', () => {
     const printed = await fetch(stdout!);
     expect(printed.status).toBe(200);
     expect(printed.headers.get('content-type')).toContain('text/plain');
+    // Each stage's artifacts: the files it wrote to its output folder, each a download of those bytes.
+    const modelRow = stages.getByRole('row', { name: /2\. model/ });
+    await modelRow.getByRole('link', { name: 'forecast.csv of stage model, repeat 1' }).waitFor();
+    await expect(modelRow.getByRole('link', { name: /of stage model, repeat 1$/ }).allTextContents()).resolves.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^forecast\.csv/), expect.stringMatching(/^metrics\.json/)]),
+    );
+    await expect(modelRow.textContent()).resolves.toMatch(/forecast\.csv of stage model, repeat 1 \d+(\.\d)? (B|kB)/);
+    await expect(stages.getByRole('row', { name: /1\. features/ }).getByRole('link', { name: 'features.csv of stage features, repeat 1' }).count()).resolves.toBe(1);
+    const forecastUrl = await modelRow.getByRole('link', { name: 'forecast.csv of stage model, repeat 1' }).getAttribute('href');
+    const downloaded = await fetch(forecastUrl!);
+    expect(downloaded.status).toBe(200);
+    expect(downloaded.headers.get('content-disposition')).toBe('attachment; filename="forecast.csv"');
+    const { endpoints } = ctx.runtime;
+    const s3 = new S3Client({ endpoint: endpoints.s3, region: endpoints.region, credentials: { ...endpoints.credentials }, forcePathStyle: true });
+    const stored = await s3.send(new GetObjectCommand({ Bucket: endpoints.buckets.data, Key: `evaluations/${regressed.evaluationId}/r1/2-model/output/forecast.csv` }));
+    const written = Buffer.from(await stored.Body!.transformToByteArray());
+    s3.destroy();
+    expect(written.toString('utf8')).toMatch(/\n/);
+    expect(Buffer.from(await downloaded.arrayBuffer()).equals(written)).toBe(true);
 
     const report = page.getByRole('region', { name: 'Diagnostic report' });
     await expect(report.textContent()).resolves.toMatch(/Succeeded\s*Template diagnose/);
@@ -210,6 +230,10 @@ describeInBrowser('the console evaluation pages in headless Chromium', () => {
     const sweep = await api<{ request: { requestId: string } }>('POST', '/evaluations', { pipeline: 'forecast', parameters: { window: { from: 10, to: 60 } } });
     expect(sweep.status).toBe(202);
     const sweepId = sweep.body.request.requestId;
+    // Filtered by the running request, the list below its progress is loaded again as evaluations settle.
+    await open(`#/evaluations?request=${sweepId}`);
+    await page.getByRole('link', { name: `Request ${sweepId}` }).waitFor();
+    await page.locator('main table tbody tr').filter({ hasText: 'Succeeded' }).first().waitFor({ timeout: 60_000 });
     await open(`#/evaluations/requests/${sweepId}`);
     const cancel = page.getByRole('button', { name: 'Cancel the request' });
     await cancel.waitFor();

@@ -281,6 +281,40 @@ describe('evaluations show', () => {
   });
 });
 
+describe('evaluations show --artifacts', () => {
+  it('lists each stage run’s files with sizes and download URLs, and says when a stage wrote none', async () => {
+    // Prepare
+    const id = '01JD8X5Q3ZHEADHEADHEADHEAD';
+    const url = 'http://127.0.0.1:4569/data/evaluations/x/r1/2-model/output/forecast.csv?X-Amz-Signature=s';
+    answers.push((s) => (s.path === `/evaluations/${id}` ? { status: 200, body: evaluation() } : undefined));
+    answers.push((s) =>
+      s.path === `/evaluations/artifacts/${id}`
+        ? {
+            status: 200,
+            body: {
+              evaluationId: id,
+              expiresAt: '2025-01-07T10:15:00.000Z',
+              stages: [
+                { repeat: 0, stage: 0, name: 'features', prefix: `evaluations/${id}/r1/1-features/output/`, files: [], truncated: false },
+                { repeat: 0, stage: 1, name: 'model', prefix: `evaluations/${id}/r1/2-model/output/`, files: [{ name: 'forecast.csv', size: 2345, url }], truncated: true },
+              ],
+            },
+          }
+        : undefined,
+    );
+    const { io, stdout } = captureIo();
+
+    // Act
+    const code = await run(args('evaluations', 'show', id, '--artifacts'), io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout()).toContain('artifacts of features, repeat 1: no files\n');
+    expect(stdout()).toMatch(new RegExp(`artifacts of model, repeat 1:\\n\\s+2\\.3 KiB  forecast\\.csv  ${url.replace(/[.?]/g, '\\$&')}\\n`));
+    expect(stdout()).toContain(`(the first 1; the rest are under evaluations/${id}/r1/2-model/output/)`);
+  });
+});
+
 describe('evaluations backfill, sweep, cancel, rerun', () => {
   it('backfills a commit range × a version range with the reason backfill', async () => {
     // Prepare
