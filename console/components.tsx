@@ -99,6 +99,32 @@ export function ErrorNotice({ error }: { error: Error }) {
   );
 }
 
+/** An option of a drop-down: its value, or its value and the words shown for it. */
+export type Choice = string | readonly [value: string, label: string];
+
+/**
+ * A labelled drop-down of a form. With `any`, an empty first option (the words of `any`) stands
+ * for "no filter", and `onChange` gets `undefined` for it.
+ */
+export function SelectField({ id, label, value, any, choices, onChange }: { id: string; label: string; value: string | undefined; any?: string; choices: readonly Choice[]; onChange: (value: string | undefined) => void }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={value ?? ''} onChange={(event) => onChange((event.currentTarget as HTMLSelectElement).value || undefined)}>
+        {any !== undefined ? <option value="">{any}</option> : null}
+        {choices.map((choice) => {
+          const [optionValue, optionLabel] = typeof choice === 'string' ? [choice, choice] : choice;
+          return (
+            <option key={optionValue} value={optionValue}>
+              {optionLabel}
+            </option>
+          );
+        })}
+      </select>
+    </div>
+  );
+}
+
 /** "Load more" under a paged table, and what is going on. */
 export function PageControls<T>({ paged, noun, one }: { paged: Paged<T>; noun: string; one: string }) {
   return (
@@ -135,9 +161,14 @@ const statusWords: Record<string, string> = {
   rendering: 'Rendering',
 };
 
-/** An upload's status in words (the colour only repeats what the word says). */
+/** A status in words: an upload's, an evaluation's, a request's or a report's. */
+export function statusWord(status: string): string {
+  return statusWords[status] ?? status;
+}
+
+/** A status as a badge (the colour only repeats what the word says). */
 export function StatusBadge({ status }: { status: string }) {
-  return <span class={`badge status-${status}`}>{statusWords[status] ?? status}</span>;
+  return <span class={`badge status-${status}`}>{statusWord(status)}</span>;
 }
 
 /** An evaluation's verdict in words; a regression also by a mark and a heavier border, never by colour alone. */

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api.ts';
-import { ErrorNotice, Facts, Loading, PageControls, StatusBadge, useLoad, usePaged, useSession, VerdictBadge } from '../components.tsx';
+import { ErrorNotice, Facts, Loading, PageControls, SelectField, StatusBadge, statusWord, useLoad, usePaged, useSession, VerdictBadge } from '../components.tsx';
 import { band, commitPairs, comparePair, duration, evaluationStatuses, filterProblem, parametersText, percent, progress, score, signed } from '../evaluation-view.ts';
 import { bytes, count, instant } from '../format.ts';
 import { href, type EvaluationFilters } from '../route.ts';
@@ -69,7 +69,8 @@ function Filters({ filters }: { filters: EvaluationFilters }) {
   const repositories = useLoad('repositories for filter', (api) => api.get<RepositoryList>('repositories'));
   const [draft, setDraft] = useState<EvaluationFilters>(filters);
   const [problem, setProblem] = useState<string>();
-  const set = (field: keyof EvaluationFilters) => (event: Event) => setDraft({ ...draft, [field]: (event.currentTarget as HTMLInputElement | HTMLSelectElement).value.trim() || undefined });
+  const set = (field: keyof EvaluationFilters) => (event: Event) => setDraft({ ...draft, [field]: (event.currentTarget as HTMLInputElement).value.trim() || undefined });
+  const choose = (field: keyof EvaluationFilters) => (value: string | undefined) => setDraft({ ...draft, [field]: value });
   const submit = (event: Event) => {
     event.preventDefault();
     const wanted: EvaluationFilters = { ...draft, ...(filters.limit ? { limit: filters.limit } : {}) };
@@ -88,39 +89,9 @@ function Filters({ filters }: { filters: EvaluationFilters }) {
         <label for="filter-pipeline">Pipeline</label>
         <input id="filter-pipeline" type="text" value={draft.pipeline ?? ''} onInput={set('pipeline')} placeholder="any" autoComplete="off" spellcheck={false} />
       </div>
-      <div class="field">
-        <label for="filter-dataset">Dataset</label>
-        <select id="filter-dataset" value={draft.dataset ?? ''} onChange={set('dataset')}>
-          <option value="">All datasets</option>
-          {datasetNames.map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="filter-status">Status</label>
-        <select id="filter-status" value={draft.status ?? ''} onChange={set('status')}>
-          <option value="">Any status</option>
-          {evaluationStatuses.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="filter-repository">Repository</label>
-        <select id="filter-repository" value={draft.repository ?? ''} onChange={set('repository')}>
-          <option value="">Any repository</option>
-          {repositoryNames.map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField id="filter-dataset" label="Dataset" value={draft.dataset} any="All datasets" choices={datasetNames} onChange={choose('dataset')} />
+      <SelectField id="filter-status" label="Status" value={draft.status} any="Any status" choices={evaluationStatuses.map((s) => [s, statusWord(s)] as const)} onChange={choose('status')} />
+      <SelectField id="filter-repository" label="Repository" value={draft.repository} any="Any repository" choices={repositoryNames} onChange={choose('repository')} />
       <div class="field">
         <label for="filter-commit">Commit (full sha)</label>
         <input id="filter-commit" class="sha" type="text" value={draft.commit ?? ''} onInput={set('commit')} autoComplete="off" spellcheck={false} aria-describedby={problem ? 'filter-problem' : undefined} />

@@ -1,17 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ErrorNotice, Facts, Loading, PageControls, useLoad, usePaged, useSession } from '../components.tsx';
+import { ErrorNotice, Facts, Loading, PageControls, SelectField, StatusBadge, statusWord, useLoad, usePaged, useSession } from '../components.tsx';
 import { count, instant } from '../format.ts';
 import { parameterText, rerunParameters, settableParameters, subjectOf } from '../report-params.ts';
 import { href, type ReportFilters } from '../route.ts';
 import type { DatasetVersionPage, Report, Template } from '../types.ts';
 
 const statuses = ['queued', 'rendering', 'succeeded', 'failed'] as const;
-const statusWords: Record<Report['status'], string> = { queued: 'Queued', rendering: 'Rendering', succeeded: 'Succeeded', failed: 'Failed' };
-
-/** A report's status in words (the colour only repeats what the word says). */
-function ReportStatus({ status }: { status: Report['status'] }) {
-  return <span class={`badge status-${status}`}>{statusWords[status] ?? status}</span>;
-}
 
 /** Every report, newest first, a page at a time, filtered by template and status. */
 export function ReportsPage({ filters }: { filters: ReportFilters }) {
@@ -31,7 +25,7 @@ export function ReportsPage({ filters }: { filters: ReportFilters }) {
 function Filters({ filters }: { filters: ReportFilters }) {
   const templates = useLoad('templates for filter', (api) => api.get<{ items: Template[] }>('templates'));
   const [draft, setDraft] = useState<ReportFilters>(filters);
-  const set = (field: keyof ReportFilters) => (event: Event) => setDraft({ ...draft, [field]: (event.currentTarget as HTMLSelectElement).value || undefined });
+  const set = (field: keyof ReportFilters) => (value: string | undefined) => setDraft({ ...draft, [field]: value });
   const submit = (event: Event) => {
     event.preventDefault();
     location.hash = href.reports({ ...draft, ...(filters.limit ? { limit: filters.limit } : {}) });
@@ -40,28 +34,8 @@ function Filters({ filters }: { filters: ReportFilters }) {
   if (filters.template && !names.includes(filters.template)) names.push(filters.template);
   return (
     <form class="filters" onSubmit={submit} aria-label="Filter reports">
-      <div class="field">
-        <label for="filter-template">Template</label>
-        <select id="filter-template" value={draft.template ?? ''} onChange={set('template')}>
-          <option value="">All templates</option>
-          {names.map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="filter-status">Status</label>
-        <select id="filter-status" value={draft.status ?? ''} onChange={set('status')}>
-          <option value="">Any status</option>
-          {statuses.map((s) => (
-            <option key={s} value={s}>
-              {statusWords[s]}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField id="filter-template" label="Template" value={draft.template} any="All templates" choices={names} onChange={set('template')} />
+      <SelectField id="filter-status" label="Status" value={draft.status} any="Any status" choices={statuses.map((s) => [s, statusWord(s)] as const)} onChange={set('status')} />
       <button type="submit">Show reports</button>
       {filters.template || filters.status ? (
         <a class="clear" href={href.reports()}>
@@ -102,7 +76,7 @@ function ReportTable({ reports }: { reports: readonly Report[] }) {
               <Parameters parameters={r.parameters} />
             </td>
             <td>
-              <ReportStatus status={r.status} />
+              <StatusBadge status={r.status} />
             </td>
             <td>{r.status === 'succeeded' ? instant(r.finishedAt) : '—'}</td>
           </tr>
@@ -184,7 +158,7 @@ function ReportDetails({ report: r }: { report: Report }) {
   return (
     <>
       <p>
-        <ReportStatus status={r.status} />
+        <StatusBadge status={r.status} />
       </p>
       {running ? (
         <p role="status" class="muted">

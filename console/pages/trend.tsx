@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { ErrorNotice, Facts, Loading, useLoad } from '../components.tsx';
+import { ErrorNotice, Facts, Loading, SelectField, useLoad } from '../components.tsx';
 import { shortHash } from '../format.ts';
 import { href, type TrendFilters } from '../route.ts';
 import { chartModel, chartSummary, commitSets, SERIES_PER_SET, versionSets, type ChartModel, type ChartSet } from '../trend-chart.ts';
@@ -77,43 +77,23 @@ function TrendDetails({ name, trend, filters }: { name: string; trend: Trend; fi
 /** Which metric, dataset, repository and version: the hash keeps them, so a link shows the same trend. */
 function Controls({ name, trend, filters }: { name: string; trend: Trend; filters: TrendFilters }) {
   const [draft, setDraft] = useState<TrendFilters>({ metric: trend.metric, dataset: trend.dataset, repository: trend.repository, ...(filters.version ? { version: filters.version } : {}) });
-  const set = (field: keyof TrendFilters) => (event: Event) => setDraft({ ...draft, [field]: (event.currentTarget as HTMLInputElement | HTMLSelectElement).value.trim() || undefined });
+  const set = (field: keyof TrendFilters) => (event: Event) => setDraft({ ...draft, [field]: (event.currentTarget as HTMLInputElement).value.trim() || undefined });
+  const choose = (field: keyof TrendFilters) => (value: string | undefined) => setDraft({ ...draft, [field]: value });
   const submit = (event: Event) => {
     event.preventDefault();
     location.hash = href.trend(name, draft);
   };
   return (
     <form class="filters" onSubmit={submit} aria-label="Choose the trend">
-      <div class="field">
-        <label for="trend-metric">Metric</label>
-        <select id="trend-metric" value={draft.metric} onChange={set('metric')}>
-          {trend.metrics.map((m) => (
-            <option key={m.name} value={m.name}>
-              {m.name} ({m.goal === 'min' ? 'lower is better' : 'higher is better'})
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="trend-dataset">Dataset</label>
-        <select id="trend-dataset" value={draft.dataset} onChange={set('dataset')}>
-          {trend.datasets.map((d) => (
-            <option key={d} value={d}>
-              {d}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="trend-repository">Default branch of</label>
-        <select id="trend-repository" value={draft.repository} onChange={set('repository')}>
-          {trend.repositories.map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        id="trend-metric"
+        label="Metric"
+        value={draft.metric}
+        choices={trend.metrics.map((m) => [m.name, `${m.name} (${m.goal === 'min' ? 'lower is better' : 'higher is better'})`] as const)}
+        onChange={choose('metric')}
+      />
+      <SelectField id="trend-dataset" label="Dataset" value={draft.dataset} choices={trend.datasets} onChange={choose('dataset')} />
+      <SelectField id="trend-repository" label="Default branch of" value={draft.repository} choices={trend.repositories} onChange={choose('repository')} />
       <div class="field">
         <label for="trend-version">Dataset version (commits)</label>
         <input id="trend-version" type="text" inputMode="numeric" pattern="[1-9][0-9]*" placeholder="latest" size={8} value={draft.version ?? ''} onInput={set('version')} />

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ErrorNotice, Facts, Loading, PageControls, StatusBadge, useLoad, usePaged } from '../components.tsx';
+import { ErrorNotice, Facts, Loading, PageControls, SelectField, StatusBadge, statusWord, useLoad, usePaged } from '../components.tsx';
 import { bytes, count, instant, shortHash } from '../format.ts';
 import { href, type UploadFilters } from '../route.ts';
 import type { DatasetList, Upload, UploadListItem, UploadPage, UploadReport } from '../types.ts';
@@ -28,7 +28,7 @@ export function UploadsPage({ filters }: { filters: UploadFilters }) {
 function Filters({ filters }: { filters: UploadFilters }) {
   const datasets = useLoad('datasets for filter', (api) => api.get<DatasetList>('datasets', { limit: '100' }));
   const [draft, setDraft] = useState<UploadFilters>(filters);
-  const set = (field: keyof UploadFilters) => (event: Event) => setDraft({ ...draft, [field]: (event.currentTarget as HTMLSelectElement).value || undefined });
+  const set = (field: keyof UploadFilters) => (value: string | undefined) => setDraft({ ...draft, [field]: value });
   const submit = (event: Event) => {
     event.preventDefault();
     location.hash = href.uploads({ ...draft, ...(filters.limit ? { limit: filters.limit } : {}) });
@@ -37,39 +37,9 @@ function Filters({ filters }: { filters: UploadFilters }) {
   if (filters.dataset && !names.includes(filters.dataset)) names.push(filters.dataset);
   return (
     <form class="filters" onSubmit={submit} aria-label="Filter uploads">
-      <div class="field">
-        <label for="filter-dataset">Dataset</label>
-        <select id="filter-dataset" value={draft.dataset ?? ''} onChange={set('dataset')}>
-          <option value="">All datasets</option>
-          {names.map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="filter-status">Status</label>
-        <select id="filter-status" value={draft.status ?? ''} onChange={set('status')}>
-          <option value="">Any status</option>
-          {statuses.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="filter-source">Source</label>
-        <select id="filter-source" value={draft.source ?? ''} onChange={set('source')}>
-          <option value="">Any source</option>
-          {sources.map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField id="filter-dataset" label="Dataset" value={draft.dataset} any="All datasets" choices={names} onChange={set('dataset')} />
+      <SelectField id="filter-status" label="Status" value={draft.status} any="Any status" choices={statuses.map((s) => [s, statusWord(s)] as const)} onChange={set('status')} />
+      <SelectField id="filter-source" label="Source" value={draft.source} any="Any source" choices={sources} onChange={set('source')} />
       <button type="submit">Show uploads</button>
       {filters.dataset || filters.status || filters.source ? (
         <a class="clear" href={href.uploads()}>
