@@ -35,6 +35,14 @@ describe('the stage base image', () => {
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr).toContain('SYMBIONT_OUTPUT_S3 is not set');
   });
+
+  it('carries no X-Ray tracer: in ECS, where AWS_EXECUTION_ENV is set, the tracer would turn itself on with no daemon to send to', () => {
+    // Act
+    const wrapper = readFileSync(join(context, 'wrapper.mjs'), 'utf8');
+
+    // Assess
+    expect(wrapper).not.toMatch(/aws-xray-sdk|@aws-lambda-powertools\/tracer/);
+  });
 });
 
 describe('the stack outputs', () => {
