@@ -5,9 +5,9 @@ import { createApi } from '#api/api';
 import { createDataAccess, type SlotStore } from '#api/data-access';
 import { EvaluationNotFoundError } from '#evaluation/errors';
 import type { EvaluationService } from '#evaluation/service';
-import type { EvaluationRecord } from '#store/evaluations';
 import type { UploadPage, UploadRecord, UploadSlot } from '#store/store';
 import { bearer, config, json, localAuthenticator, MemoryUploads, request, upload } from './api-fixtures.ts';
+import { EVALUATION_ID, evaluationRecord } from './evaluation-record-fixtures.ts';
 
 /**
  * The Data API routes: presigned downloads of versions and upload slots. URLs are signed for real
@@ -33,9 +33,23 @@ class MemorySlots implements SlotStore {
   }
 }
 
+/** An S3 client that signs URLs for the local S3 endpoint (signing needs no network). */
+const signingS3 = () => new S3Client({ region: 'eu-west-1', endpoint: S3_URL, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+
+/** The Data API's access to S3 and the slots, at NOW, for the local buckets. */
+function dataAccess(options: { store?: SlotStore; s3?: S3Client; newId?: () => string } = {}) {
+  const { store = new MemorySlots(), s3 = signingS3(), newId } = options;
+  return createDataAccess({ store, s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW, ...(newId ? { newId } : {}) });
+}
+
+/** Two stage runs of one repeat, the second with a space in its name. */
+const TWO_STAGES = [
+  { repeat: 0, stage: 0, name: 'features', durationMs: 120, exitCode: 0 },
+  { repeat: 0, stage: 1, name: 'model run', durationMs: 340, exitCode: 0 },
+];
+
 function apiWith(slots = new MemorySlots()) {
-  const s3 = new S3Client({ region: 'eu-west-1', endpoint: S3_URL, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-  const data = createDataAccess({ store: slots, s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW, newId: () => SLOT_ID });
+  const data = dataAccess({ store: slots, newId: () => SLOT_ID });
   return { api: createApi({ store: new MemoryUploads(), config, authenticator: localAuthenticator, data }), slots };
 }
 
@@ -230,33 +244,9 @@ describe('GET /datasets pages', () => {
 describe('GET /evaluations/{id}: the stage logs', () => {
   it('hands out presigned GET URLs of each stage run’s stdout and stderr, shown as text', async () => {
     // Prepare
-    const evaluationId = '01JH2QN2K3M4N5P6Q7R8S9T0V1';
-    const record = {
-      evaluationId,
-      requestId: '01JH2QK7W3M9XG5V8RZB4TNC6D',
-      pipeline: 'forecast',
-      part: 1,
-      phase: 'candidate',
-      commitSet: { features: 'a'.repeat(40), model: 'b'.repeat(40) },
-      commitSetId: 'c'.repeat(64),
-      isBaselineCommitSet: false,
-      dataset: 'readings',
-      version: 1,
-      parameters: { window: 3 },
-      pointHash: 'p',
-      repeats: 1,
-      status: 'succeeded',
-      stages: [
-        { repeat: 0, stage: 0, name: 'features', durationMs: 120, exitCode: 0 },
-        { repeat: 0, stage: 1, name: 'model run', durationMs: 340, exitCode: 0 },
-      ],
-      artifactsPrefix: `evaluations/${evaluationId}/`,
-      createdAt: '2025-01-06T09:00:00.000Z',
-      updatedAt: '2025-01-06T09:00:00.000Z',
-      startedAt: '2025-01-06T09:00:00.000Z',
-    } satisfies EvaluationRecord;
-    const s3 = new S3Client({ region: 'eu-west-1', endpoint: S3_URL, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    const data = createDataAccess({ store: new MemorySlots(), s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW });
+    const evaluationId = EVALUATION_ID;
+    const record = evaluationRecord({ stages: TWO_STAGES });
+    const data = dataAccess();
     const evaluations = { getEvaluation: async () => record } as unknown as EvaluationService;
     const api = createApi({ store: new MemoryUploads(), config, authenticator: localAuthenticator, data, evaluations });
 
@@ -277,43 +267,19 @@ describe('GET /evaluations/{id}: the stage logs', () => {
   });
 
   it('refuses to sign anything outside an evaluation’s stage folders', async () => {
-    const s3 = new S3Client({ region: 'eu-west-1', endpoint: S3_URL, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    const data = createDataAccess({ store: new MemorySlots(), s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW });
+    const data = dataAccess();
 
     await expect(data.stageLogUrls('datasets/readings/v1/', 900)).rejects.toThrow(/not a stage run's folder/);
   });
 });
 
 describe('GET /evaluations/artifacts/{id}', () => {
-  const evaluationId = '01JH2QN2K3M4N5P6Q7R8S9T0V1';
-  const record = {
-    evaluationId,
-    requestId: '01JH2QK7W3M9XG5V8RZB4TNC6D',
-    pipeline: 'forecast',
-    part: 1,
-    phase: 'candidate',
-    commitSet: { features: 'a'.repeat(40), model: 'b'.repeat(40) },
-    commitSetId: 'c'.repeat(64),
-    isBaselineCommitSet: false,
-    dataset: 'readings',
-    version: 1,
-    parameters: { window: 3 },
-    pointHash: 'p',
-    repeats: 1,
-    status: 'succeeded',
-    stages: [
-      { repeat: 0, stage: 0, name: 'features', durationMs: 120, exitCode: 0 },
-      { repeat: 0, stage: 1, name: 'model run', durationMs: 340, exitCode: 0 },
-    ],
-    artifactsPrefix: `evaluations/${evaluationId}/`,
-    createdAt: '2025-01-06T09:00:00.000Z',
-    updatedAt: '2025-01-06T09:00:00.000Z',
-    startedAt: '2025-01-06T09:00:00.000Z',
-  } satisfies EvaluationRecord;
+  const evaluationId = EVALUATION_ID;
+  const record = evaluationRecord({ stages: TWO_STAGES });
 
   /** An API over a mocked S3 listing: `folders` maps an output folder to its objects. */
   function artifactsApi(folders: Record<string, { Key: string; Size: number }[]>, truncated: Record<string, boolean> = {}) {
-    const s3 = new S3Client({ region: 'eu-west-1', endpoint: S3_URL, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const s3 = signingS3();
     const listings: { Bucket?: string; Prefix?: string; MaxKeys?: number }[] = [];
     mockClient(s3)
       .on(ListObjectsV2Command)
@@ -321,7 +287,7 @@ describe('GET /evaluations/artifacts/{id}', () => {
         listings.push(input);
         return { Contents: folders[input.Prefix!] ?? [], IsTruncated: truncated[input.Prefix!] ?? false };
       });
-    const data = createDataAccess({ store: new MemorySlots(), s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW });
+    const data = dataAccess({ s3 });
     const evaluations = {
       getEvaluation: async (id: string) => {
         if (id !== evaluationId) throw new EvaluationNotFoundError(`no evaluation has the id ${id}`, { evaluationId: id });
@@ -409,8 +375,7 @@ describe('GET /evaluations/artifacts/{id}', () => {
   });
 
   it('refuses to list anything outside an evaluation’s stage folders', async () => {
-    const s3 = new S3Client({ region: 'eu-west-1', endpoint: S3_URL, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    const data = createDataAccess({ store: new MemorySlots(), s3, dataBucket: 'symbiont-dev-data', landingBucket: 'symbiont-dev-landing', now: () => NOW });
+    const data = dataAccess();
 
     await expect(data.stageArtifacts('datasets/readings/v1/', 900, 100)).rejects.toThrow(/not a stage run's folder/);
   });

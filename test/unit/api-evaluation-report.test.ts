@@ -6,38 +6,17 @@ import { ReportNotFoundError } from '#reports/errors';
 import type { ReportService, ReportView } from '#reports/service';
 import type { EvaluationRecord } from '#store/evaluations';
 import { bearer, config, json, localAuthenticator, MemoryUploads, request } from './api-fixtures.ts';
+import { EVALUATION_ID, evaluationRecord } from './evaluation-record-fixtures.ts';
 
 /**
  * GET /evaluations/{id} and a regression's diagnostic report: the evaluation recorded the link when
  * the report was queued; the route shows the report as it stands now, with its HTML once rendered.
  */
 
-const evaluationId = '01JH2QN2K3M4N5P6Q7R8S9T0V1';
+const evaluationId = EVALUATION_ID;
 const reportId = '01JH2QZZZZZZZZZZZZZZZZZZZ1';
 
-const evaluation = (report: EvaluationRecord['report']): EvaluationRecord => ({
-  evaluationId,
-  requestId: '01JH2QK7W3M9XG5V8RZB4TNC6D',
-  pipeline: 'forecast',
-  part: 1,
-  phase: 'candidate',
-  commitSet: { features: 'a'.repeat(40), model: 'b'.repeat(40) },
-  commitSetId: 'c'.repeat(64),
-  isBaselineCommitSet: false,
-  dataset: 'readings',
-  version: 1,
-  parameters: { window: 3 },
-  pointHash: 'p',
-  repeats: 1,
-  status: 'succeeded',
-  regressed: true,
-  verdict: 'regressed',
-  artifactsPrefix: `evaluations/${evaluationId}/`,
-  createdAt: '2025-01-06T09:00:00.000Z',
-  updatedAt: '2025-01-06T09:00:00.000Z',
-  startedAt: '2025-01-06T09:00:00.000Z',
-  ...(report ? { report } : {}),
-});
+const evaluation = (report: EvaluationRecord['report']): EvaluationRecord => evaluationRecord({ regressed: true, verdict: 'regressed', ...(report ? { report } : {}) });
 
 function apiWith(record: EvaluationRecord, report?: ReportView | Error) {
   const evaluations = { getEvaluation: async () => record } as unknown as EvaluationService;

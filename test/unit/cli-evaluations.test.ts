@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../cli/main.ts';
 import { captureIo } from './cli-fixtures.ts';
+import { evaluationRecord } from './evaluation-record-fixtures.ts';
 
 /**
  * `symbiont commits …` and `symbiont evaluations …` against a fake API on a loopback port that
@@ -16,29 +17,17 @@ interface Seen {
 
 const sha = (c: string) => c.repeat(40);
 const evaluation = (overrides: Record<string, unknown> = {}) => ({
-  evaluationId: '01JD8X5Q3ZHEADHEADHEADHEAD',
-  requestId: '01JD8X5Q3ZREQUESTREQUESTRE',
-  pipeline: 'forecast',
-  part: 1,
-  phase: 'candidate',
-  commitSet: { features: sha('a'), model: sha('c') },
-  commitSetId: 'c'.repeat(64),
-  isBaselineCommitSet: false,
-  dataset: 'readings',
-  version: 1,
-  parameters: { window: 3 },
-  pointHash: 'p',
-  repeats: 1,
-  status: 'succeeded',
-  baselineEvaluationId: '01JD8X5Q3ZBASEBASEBASEBASE',
-  scores: { mae: { mean: 1.3365, values: [1.3365] } },
-  comparison: { mae: { goal: 'min', base: 1.0525, head: 1.3365, delta: 0.284, relativeDelta: 0.2698, allowed: 0.02105, verdict: 'regressed' } },
-  verdict: 'regressed',
-  regressed: true,
-  artifactsPrefix: 'evaluations/01JD8X5Q3ZHEADHEADHEADHEAD/',
-  createdAt: '2025-01-06T09:00:00.000Z',
-  updatedAt: '2025-01-06T09:00:01.000Z',
-  startedAt: '2025-01-06T09:00:00.000Z',
+  ...evaluationRecord({
+    evaluationId: '01JD8X5Q3ZHEADHEADHEADHEAD',
+    requestId: '01JD8X5Q3ZREQUESTREQUESTRE',
+    commitSet: { features: sha('a'), model: sha('c') },
+    baselineEvaluationId: '01JD8X5Q3ZBASEBASEBASEBASE',
+    scores: { mae: { mean: 1.3365, values: [1.3365] } },
+    comparison: { mae: { goal: 'min', base: 1.0525, head: 1.3365, delta: 0.284, relativeDelta: 0.2698, allowed: 0.02105, verdict: 'regressed' } },
+    verdict: 'regressed',
+    regressed: true,
+    updatedAt: '2025-01-06T09:00:01.000Z',
+  }),
   ...overrides,
 });
 const request = (overrides: Record<string, unknown> = {}) => ({
