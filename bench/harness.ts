@@ -138,6 +138,9 @@ export function formatTable(results: readonly Result[]): string {
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+/** {@link number}, with thousands grouped (`117,788`), for people reading the README. */
+const grouped = (value: number) => (Math.abs(value) >= 10_000 ? Math.round(value).toLocaleString('en') : number(value));
+
 const escapeCell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 /**
@@ -146,9 +149,9 @@ const escapeCell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n'
  */
 export function formatMarkdown(results: readonly Result[]): string {
   const rows = results.map((r) => {
-    const figure = `${r.metric}: **${number(r.value)} ${r.unit}**${r.note ? ` (${r.note})` : ''}`;
-    const baseline = r.baseline ? `${r.baseline.label}: ${number(r.baseline.value)} ${r.unit}${r.ratio === undefined ? '' : ` → ${r.ratio.toFixed(2)}×`}` : '–';
-    const target = r.target ? (r.target.on === 'ratio' ? `ratio ${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value}×` : `${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value} ${r.unit}`) : '–';
+    const figure = `${r.metric}: **${grouped(r.value)} ${r.unit}**${r.note ? ` (${r.note})` : ''}`;
+    const baseline = r.baseline ? `${r.baseline.label}: ${grouped(r.baseline.value)} ${r.unit}${r.ratio === undefined ? '' : ` → ${r.ratio.toFixed(2)}×`}` : '–';
+    const target = r.target ? (r.target.on === 'ratio' ? `ratio ${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value}×` : `${r.target.op === '>=' ? '≥' : '≤'} ${grouped(r.target.value)} ${r.unit}`) : '–';
     const met = r.met === undefined ? '–' : r.met ? 'yes' : '**no**';
     return `| \`${r.benchmark}\` | ${escapeCell(figure)} | ${escapeCell(baseline)} | ${target} | ${met} |`;
   });

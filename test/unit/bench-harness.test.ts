@@ -63,6 +63,7 @@ describe('the README table', () => {
       evaluate('validation', { metric: 'throughput, a|b', value: 62.4, unit: 'MB/s', better: 'higher', baseline: { label: 'DuckDB', value: 31.2 }, target: { on: 'ratio', op: '>=', value: 1.5 }, note: 'one core' }),
       evaluate('sftp', { metric: 'peak RSS', value: 400, unit: 'MB', better: 'lower', target: { on: 'value', op: '<=', value: 300 } }),
       evaluate('functions', { metric: 'bundle size', value: 662.37, unit: 'KiB', better: 'lower' }),
+      evaluate('ingest-message', { metric: 'records per second', value: 117788.4, unit: 'rec/s', better: 'higher', baseline: { label: 'JSON.parse', value: 441802 }, target: { on: 'value', op: '>=', value: 20_000 } }),
     ];
     expect(formatMarkdown(results).split('\n')).toEqual([
       '| benchmark | figure | baseline (same run) | target | met |',
@@ -70,6 +71,7 @@ describe('the README table', () => {
       '| `validation` | throughput, a\\|b: **62.4 MB/s** (one core) | DuckDB: 31.2 MB/s → 2.00× | ratio ≥ 1.5× | yes |',
       '| `sftp` | peak RSS: **400 MB** | – | ≤ 300 MB | **no** |',
       '| `functions` | bundle size: **662 KiB** | – | – | – |',
+      '| `ingest-message` | records per second: **117,788 rec/s** | JSON.parse: 441,802 rec/s → 0.27× | ≥ 20,000 rec/s | yes |',
     ]);
   });
 });
