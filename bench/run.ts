@@ -35,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const results: Result[] = [];
   const seconds: Record<string, number> = {};
   const started = performance.now();
+  const loadAtStart = loadavg();
   process.stderr.write(`bench: ${selected.length} benchmark(s), large files ${sizeMb} MB${quick ? ', --quick' : ''}\n`);
   for (const benchmark of selected) {
     process.stderr.write(`bench: ${benchmark.name} — ${benchmark.description}\n`);
@@ -59,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
         memoryBytes: totalmem(),
         quick,
         sizeMb,
+        loadAverageAtStart: loadAtStart,
         loadAverage: loadavg(),
         totalSeconds,
         seconds,
