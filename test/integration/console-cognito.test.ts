@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import type { Browser, Route } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { consoleAssets, consoleConfigFromEnv, type ConsoleAssets } from '#console/assets';
 import { buildConsole } from '#console/build';
 import { env } from '#shared/resources';
+import { hasChromium, itWithChromium, launchChromium } from './console-helpers.ts';
 
 /**
  * The console's AWS sign-in, in headless Chromium, with Cognito and the API played by the test
@@ -12,12 +12,6 @@ import { env } from '#shared/resources';
  * calls, then API calls signed with SigV4 using the temporary credentials — under the shell's own
  * Content-Security-Policy (not bypassed), so the endpoints it must reach are the ones it allows.
  */
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const itWithChromium = hasChromium
-  ? (name: string, fn: () => Promise<void>) => it(name, fn, 120_000)
-  : (name: string, fn: () => Promise<void>) => it.skip(`${name} (skipped: needs Debian's chromium at ${CHROMIUM} — apt-get install chromium)`, fn);
 
 const CONSOLE = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 const LOGIN = 'https://symbiont-dev-123.auth.eu-west-1.amazoncognito.com';
@@ -36,8 +30,7 @@ let assets: ConsoleAssets;
 beforeAll(async () => {
   if (!hasChromium) return;
   assets = consoleAssets({ config: () => consoleConfigFromEnv(settings), load: buildConsole });
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { hasChromium, itWithChromium, startBrowser, type ConsoleBrowser } from './console-helpers.ts';
 import { repoRoot } from './local-helpers.ts';
 import { outcomeOfSlot, startIngestRuntime, type IngestRuntime } from './ingest-helpers.ts';
 
@@ -16,19 +16,12 @@ import { outcomeOfSlot, startIngestRuntime, type IngestRuntime } from './ingest-
  * With SYMBIONT_SCREENSHOTS=<dir> (`npm run screenshots`) each page is also saved there as PNG.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-// Generous: a browser shares two cores with the other suites in CI.
-const itWithChromium = hasChromium ? (name: string, fn: () => Promise<void>) => it(name, fn, 120_000) : (name: string, fn: () => Promise<void>) => it.skip(`${name} (skipped: needs Debian's chromium at ${CHROMIUM} — apt-get install chromium)`, fn);
-const screenshots = process.env.SYMBIONT_SCREENSHOTS ? resolve(repoRoot, process.env.SYMBIONT_SCREENSHOTS) : undefined;
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 const VALID = readFileSync(join(repoRoot, 'examples', 'data', 'readings-2025-01-06.csv'));
 const INVALID = 'sensor_id,taken_at,temperature,status\nS0001,2025-01-06T00:00:00Z,hot,ok\nS0002,2025-01-06T00:00:00Z,4.1,sunny\nS003,2025-01-06T00:00:00Z,3.9,ok\n';
 
 let ctx: IngestRuntime;
-let browser: Browser | undefined;
-let context: BrowserContext;
+let chromium: ConsoleBrowser;
+let browser: Browser;
 let page: Page;
 
 /** Sends a file through an upload slot with the admin token, as the CLI does, and waits for its outcome. */
@@ -46,38 +39,18 @@ async function upload(file: string, body: Buffer | string): Promise<string> {
   return (await outcomeOfSlot(ctx, slot.slotId, 60_000)).status;
 }
 
-/** axe-core on the page as it is now: the serious and critical violations, as `rule: target` lines. */
-async function seriousViolations(): Promise<string[]> {
-  await page.addScriptTag({ content: axeSource });
-  const options = { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } };
-  // A string, evaluated in the page: this file is compiled without the DOM's types.
-  const results = await page.evaluate<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }>(`axe.run(document, ${JSON.stringify(options)})`);
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${JSON.stringify(n.target)}`));
-}
-
-async function snapshot(name: string): Promise<void> {
-  if (!screenshots) return;
-  mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-}
-
 beforeAll(async () => {
   if (!hasChromium) return;
   ctx = await startIngestRuntime({ label: 'console' });
   expect(await upload('readings-2025-01-06.csv', VALID)).toBe('published');
   expect(await upload('bad-readings.csv', INVALID)).toBe('quarantined');
-  const { chromium } = await import('playwright-core');
-  // Root in CI: Chromium's sandbox needs user namespaces it may not have there.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   // bypassCSP: axe-core is injected as an inline script, which the console's CSP rightly refuses.
-  context = await browser.newContext({ viewport: { width: 1366, height: 900 }, bypassCSP: true, acceptDownloads: true });
-  page = await context.newPage();
+  chromium = await startBrowser({ bypassCSP: true, acceptDownloads: true });
+  ({ browser, page } = chromium);
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.browser.close();
   await ctx?.stop();
 });
 
@@ -92,8 +65,8 @@ describe('the web console in headless Chromium', () => {
     await expect(row.getByRole('link', { name: 'Version 1' }).count()).resolves.toBe(1);
     await expect(page.getByText('Signed in as').textContent()).resolves.toContain('local-admin');
     await expect(page.getByRole('link', { name: 'SFTP users' }).count()).resolves.toBe(1);
-    await snapshot('datasets');
-    expect(await seriousViolations()).toEqual([]);
+    await chromium.snapshot('datasets');
+    expect(await chromium.seriousViolations()).toEqual([]);
   });
 
   itWithChromium('opens a dataset: its spec column by column and its versions', async () => {
@@ -106,8 +79,8 @@ describe('the web console in headless Chromium', () => {
     const versions = page.getByRole('table', { name: 'Versions, newest first' });
     await versions.waitFor();
     await expect(versions.getByRole('row', { name: /Version 1/ }).textContent()).resolves.toContain('readings-2025-01-06.csv');
-    await snapshot('dataset');
-    expect(await seriousViolations()).toEqual([]);
+    await chromium.snapshot('dataset');
+    expect(await chromium.seriousViolations()).toEqual([]);
   });
 
   itWithChromium('opens a version, shows its profile per column and downloads it through its presigned URL', async () => {
@@ -122,8 +95,8 @@ describe('the web console in headless Chromium', () => {
     const saved = await download.path();
     expect(readFileSync(saved)).toEqual(VALID);
     await page.getByText('Your browser is saving').waitFor();
-    await snapshot('version');
-    expect(await seriousViolations()).toEqual([]);
+    await chromium.snapshot('version');
+    expect(await chromium.seriousViolations()).toEqual([]);
   });
 
   itWithChromium('filters the uploads to the quarantined ones and opens the report: row, column, rule, value and what to do', async () => {
@@ -138,8 +111,8 @@ describe('the web console in headless Chromium', () => {
     const rows = page.getByRole('row', { name: /readings/ });
     await expect(rows.count()).resolves.toBe(1);
     await expect(rows.textContent()).resolves.toContain('Quarantined');
-    await snapshot('uploads');
-    expect(await seriousViolations()).toEqual([]);
+    await chromium.snapshot('uploads');
+    expect(await chromium.seriousViolations()).toEqual([]);
 
     await page.getByRole('link', { name: 'Read the report for bad-readings.csv' }).click();
     await page.getByRole('heading', { level: 1, name: 'Upload bad-readings.csv' }).waitFor();
@@ -149,8 +122,8 @@ describe('the web console in headless Chromium', () => {
     await expect(hot.textContent()).resolves.toMatch(/^1\s*temperature\s*type\.number\s*hot/);
     await expect(hot.textContent()).resolves.toContain('Write a decimal number');
     await expect(problems.getByRole('row', { name: /sunny/ }).textContent()).resolves.toMatch(/^2\s*status/);
-    await snapshot('upload-report');
-    expect(await seriousViolations()).toEqual([]);
+    await chromium.snapshot('upload-report');
+    expect(await chromium.seriousViolations()).toEqual([]);
   });
 
   itWithChromium('pages through the uploads with "Load more", following the API\'s cursor', async () => {
@@ -189,10 +162,10 @@ describe('the web console in headless Chromium', () => {
     await page.goto(`${ctx.runtime.endpoints.api}/#/sftp-users`);
     await page.getByRole('row', { name: /alice/ }).waitFor();
     await expect(page.getByRole('row', { name: /alice/ }).textContent()).resolves.toContain('the config');
-    await snapshot('sftp-users');
-    expect(await seriousViolations()).toEqual([]);
+    await chromium.snapshot('sftp-users');
+    expect(await chromium.seriousViolations()).toEqual([]);
 
-    const scientist = await browser!.newContext({ viewport: { width: 1366, height: 900 } });
+    const scientist = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     try {
       const other = await scientist.newPage();
       await other.goto(`${ctx.runtime.endpoints.api}/?token=${encodeURIComponent(ctx.runtime.endpoints.tokens.scientist)}`);
@@ -208,7 +181,7 @@ describe('the web console in headless Chromium', () => {
   });
 
   itWithChromium('without the cookie, says how to sign in', async () => {
-    const fresh = await browser!.newContext();
+    const fresh = await browser.newContext();
     try {
       const other = await fresh.newPage();
       await other.goto(`${ctx.runtime.endpoints.api}/`);
