@@ -1,11 +1,8 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startExampleEvaluation, type ExampleEvaluation } from './evaluation-helpers.ts';
-import { repoRoot, waitFor } from './local-helpers.ts';
+import { CHROMIUM_ABSENT, startBrowser, type ConsoleBrowser } from './console-helpers.ts';
+import { diagnosisSettled, evaluateExperiment, startExampleEvaluation, type EvaluationView, type ExampleEvaluation } from './evaluation-helpers.ts';
 import { KERNEL_MISSING } from './reports-helpers.ts';
 
 /**
@@ -20,88 +17,34 @@ import { KERNEL_MISSING } from './reports-helpers.ts';
  * With SYMBIONT_SCREENSHOTS=<dir> (`npm run screenshots`) each page is also saved there as PNG.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const MISSING = !existsSync(CHROMIUM) ? `skipped: needs Debian's chromium at ${CHROMIUM} — apt-get install chromium` : KERNEL_MISSING;
+const MISSING = CHROMIUM_ABSENT ?? KERNEL_MISSING;
 const describeInBrowser = MISSING ? (name: string, fn: () => void) => describe.skip(`${name} (${MISSING})`, fn) : describe;
-const screenshots = process.env.SYMBIONT_SCREENSHOTS ? resolve(repoRoot, process.env.SYMBIONT_SCREENSHOTS) : undefined;
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Evaluation {
-  evaluationId: string;
-  requestId: string;
-  phase: string;
-  status: string;
-  regressed?: boolean;
-  baselineEvaluationId?: string;
-  report?: { status: string; reportId?: string };
-}
 
 describeInBrowser('the console evaluation pages in headless Chromium', () => {
   let ctx: ExampleEvaluation;
-  let browser: Browser | undefined;
+  let chromium: ConsoleBrowser;
   let page: Page;
   let requestId: string;
-  let regressed: Evaluation;
+  let regressed: EvaluationView;
 
   const api = <T>(method: string, path: string, body?: unknown) => ctx.api<T>(method, path, body);
   const open = (hash: string) => page.goto(`${ctx.runtime.endpoints.api}/${hash}`);
 
-  /** axe-core on the page as it is now: the serious and critical violations, as `rule: target` lines. */
-  async function seriousViolations(): Promise<string[]> {
-    await page.addScriptTag({ content: axeSource });
-    const options = { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } };
-    const results = await page.evaluate<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }>(`axe.run(document, ${JSON.stringify(options)})`);
-    return results.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${JSON.stringify(n.target)}`));
-  }
-
-  async function snapshot(name: string): Promise<void> {
-    if (!screenshots) return;
-    mkdirSync(screenshots, { recursive: true });
-    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-  }
-
   beforeAll(async () => {
     ctx = await startExampleEvaluation({ label: 'console-evaluations' });
-    const experiment = await ctx.git('model', 'rev-parse', 'experiment');
-    await ctx.reportHeads();
-    await api('POST', '/commits', { repository: 'model', sha: experiment, branch: 'experiment' });
-    const asked = await api<{ request: { requestId: string } }>('POST', '/evaluations', { pipeline: 'forecast', commitSets: [{ model: experiment }], parameters: { window: [3] } });
-    expect(asked.status).toBe(202);
-    requestId = asked.body.request.requestId;
-    await waitFor(
-      `request ${requestId} to finish`,
-      async () => {
-        const { body } = await api<{ status: string }>('GET', `/evaluations/requests/${requestId}`);
-        return body.status === 'finished' || body.status === 'failed' ? body : undefined;
-      },
-      90_000,
-    );
-    const { body: listed } = await api<{ items: Evaluation[] }>('GET', `/evaluations?request=${requestId}&limit=100`);
-    regressed = listed.items.find((e) => e.regressed)!;
-    expect(regressed).toBeDefined();
+    ({ requestId, regressed } = await evaluateExperiment(ctx, { timeout: 90_000 }));
     // The diagnostic report renders after the request ends; the evaluation page shows its status as it is then.
-    await waitFor(
-      'the diagnostic report to render',
-      async () => {
-        const { body } = await api<Evaluation>('GET', `/evaluations/${regressed.evaluationId}`);
-        return body.report?.status === 'succeeded' || body.report?.status === 'failed' ? body : undefined;
-      },
-      180_000,
-    );
+    await diagnosisSettled(ctx, regressed.evaluationId);
 
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     // bypassCSP: axe-core is injected as an inline script, which the console's CSP rightly refuses.
-    const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, bypassCSP: true });
-    page = await context.newPage();
+    chromium = await startBrowser({ bypassCSP: true });
+    page = chromium.page;
     await page.goto(ctx.runtime.endpoints.console);
     await page.getByText('Signed in as').waitFor();
   }, 360_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium?.browser.close();
     await ctx?.stop();
   });
 
@@ -118,14 +61,14 @@ describeInBrowser('the console evaluation pages in headless Chromium', () => {
     await page.waitForURL(/#\/evaluations\?pipeline=forecast&status=succeeded$/);
     await page.getByText(/Showing (all \d+ evaluations|the only evaluation)\./).waitFor();
     // Every regression the API lists is marked, and only those (the commit's own request regressed too).
-    const { body: succeeded } = await api<{ items: Evaluation[] }>('GET', '/evaluations?pipeline=forecast&status=succeeded&limit=100');
+    const { body: succeeded } = await api<{ items: EvaluationView[] }>('GET', '/evaluations?pipeline=forecast&status=succeeded&limit=100');
     const marked = page.locator('main table tbody tr.regressed');
     await expect(page.locator('main table tbody tr').count()).resolves.toBe(succeeded.items.length);
     await expect(marked.count()).resolves.toBe(succeeded.items.filter((e) => e.regressed).length);
     await expect(marked.allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`${regressed.evaluationId}.*Regressed`))]));
     await expect(page.locator('main table tbody tr:not(.regressed)').allTextContents()).resolves.not.toEqual(expect.arrayContaining([expect.stringContaining('Regressed')]));
-    await snapshot('evaluations');
-    expect(await seriousViolations()).toEqual([]);
+    await chromium.snapshot('evaluations');
+    expect(await chromium.seriousViolations()).toEqual([]);
 
     // A page at a time: two rows, then two more with the API's cursor.
     await open('#/evaluations?pipeline=forecast&limit=2');
@@ -184,11 +127,11 @@ describeInBrowser('the console evaluation pages in headless Chromium', () => {
 
     const report = page.getByRole('region', { name: 'Diagnostic report' });
     await expect(report.textContent()).resolves.toMatch(/Succeeded\s*Template diagnose/);
-    const { body: evaluation } = await api<Evaluation>('GET', `/evaluations/${regressed.evaluationId}`);
+    const { body: evaluation } = await api<EvaluationView>('GET', `/evaluations/${regressed.evaluationId}`);
     await expect(report.getByRole('link', { name: 'Open the diagnostic report' }).getAttribute('href')).resolves.toBe(`#/reports/${evaluation.report!.reportId}`);
     await expect(page.getByRole('link', { name: /^Trend of forecast’s mae on readings$/ }).getAttribute('href')).resolves.toBe('#/pipelines/forecast/trend?metric=mae&dataset=readings');
-    await snapshot('evaluation');
-    expect(await seriousViolations()).toEqual([]);
+    await chromium.snapshot('evaluation');
+    expect(await chromium.seriousViolations()).toEqual([]);
   });
 
   it('compares the regression with its baseline, and any two ticked evaluations, side by side', async () => {
@@ -200,8 +143,8 @@ describeInBrowser('the console evaluation pages in headless Chromium', () => {
     await expect(metrics.getByRole('row', { name: /mae/ }).textContent()).resolves.toContain('Regressed');
     await expect(page.getByRole('region', { name: 'Head' }).textContent()).resolves.toContain(regressed.evaluationId);
     await expect(page.getByRole('region', { name: 'Base' }).textContent()).resolves.toContain(regressed.baselineEvaluationId!);
-    await snapshot('compare');
-    expect(await seriousViolations()).toEqual([]);
+    await chromium.snapshot('compare');
+    expect(await chromium.seriousViolations()).toEqual([]);
 
     // From the list: tick the regression and its baseline; the newer is the head.
     await open(`#/evaluations?request=${requestId}`);
@@ -224,7 +167,7 @@ describeInBrowser('the console evaluation pages in headless Chromium', () => {
     await page.getByRole('table', { name: `The evaluations of request ${requestId}` }).waitFor();
     await expect(page.getByRole('table', { name: `The evaluations of request ${requestId}` }).locator('tbody tr').count()).resolves.toBe(2);
     await expect(page.getByRole('button', { name: 'Cancel the request' }).count()).resolves.toBe(0);
-    expect(await seriousViolations()).toEqual([]);
+    expect(await chromium.seriousViolations()).toEqual([]);
 
     // A sweep long enough to be cancelled while it runs.
     const sweep = await api<{ request: { requestId: string } }>('POST', '/evaluations', { pipeline: 'forecast', parameters: { window: { from: 10, to: 60 } } });

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startExampleEvaluation, type ExampleEvaluation } from './evaluation-helpers.ts';
+import type { Frame, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { hasChromium, itWithChromium, startBrowser, type ConsoleBrowser } from './console-helpers.ts';
+import { evaluateExperiment, startExampleEvaluation, type EvaluationView, type ExampleEvaluation } from './evaluation-helpers.ts';
 import { repoRoot, waitFor } from './local-helpers.ts';
 import { describeWithKernel } from './reports-helpers.ts';
 
@@ -23,49 +23,20 @@ import { describeWithKernel } from './reports-helpers.ts';
  * With SYMBIONT_SCREENSHOTS=<dir> (`npm run screenshots`) the pages are saved there as PNG.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const itWithChromium = hasChromium
-  ? (name: string, fn: () => Promise<void>) => it(name, fn, 240_000)
-  : (name: string, fn: () => Promise<void>) => it.skip(`${name} (skipped: needs Debian's chromium at ${CHROMIUM} — apt-get install chromium)`, fn);
-const screenshots = process.env.SYMBIONT_SCREENSHOTS ? resolve(repoRoot, process.env.SYMBIONT_SCREENSHOTS) : undefined;
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Evaluation {
-  evaluationId: string;
-  regressed?: boolean;
-  report?: { status: string; reportId?: string };
-}
 interface Trend {
   commits: { series: { points: { sha: string; regressed: boolean; evaluationId: string }[] }[] };
 }
 
 describeWithKernel('the console’s trend and reports pages in headless Chromium', () => {
   let ctx: ExampleEvaluation;
-  let browser: Browser | undefined;
+  let chromium: ConsoleBrowser;
   let page: Page;
   let experiment: string;
-  let regressed: Evaluation;
+  let regressed: EvaluationView;
   let diagnosis: string;
   let explore: string;
 
   const api = <T>(method: string, path: string, body?: unknown) => ctx.api<T>(method, path, body);
-
-  /** axe-core on the page as it is now (frames left out: the report is not the console's): the serious and critical violations. */
-  async function seriousViolations(): Promise<string[]> {
-    await page.evaluate(axeSource);
-    const options = { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, iframes: false };
-    const results = await page.evaluate<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }>(`axe.run(document, ${JSON.stringify(options)})`);
-    return results.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${JSON.stringify(n.target)}`));
-  }
-
-  async function snapshot(name: string): Promise<void> {
-    if (!screenshots) return;
-    mkdirSync(screenshots, { recursive: true });
-    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-  }
 
   /** Waits for a report to be rendered (or to fail). */
   const rendered = (reportId: string) =>
@@ -82,26 +53,8 @@ describeWithKernel('the console’s trend and reports pages in headless Chromium
     if (!hasChromium) return;
     // As diagnostics.test.ts: the example config as it is, the heads, the experiment commit evaluated.
     ctx = await startExampleEvaluation({ label: 'console-reports' });
-    experiment = await ctx.git('model', 'rev-parse', 'experiment');
     // main's history in order, as examples/create-repos.mjs reports it: the trend has a head before the current one.
-    await api('POST', '/commits', { repository: 'features', sha: ctx.heads.features });
-    await api('POST', '/commits', { repository: 'model', sha: await ctx.git('model', 'rev-parse', 'main~1') });
-    await ctx.reportHeads();
-    await api('POST', '/commits', { repository: 'model', sha: experiment, branch: 'experiment' });
-    const asked = await api<{ request: { requestId: string } }>('POST', '/evaluations', { pipeline: 'forecast', commitSets: [{ model: experiment }], parameters: { window: [3] } });
-    expect(asked.status).toBe(202);
-    const requestId = asked.body.request.requestId;
-    await waitFor(
-      `request ${requestId} to finish`,
-      async () => {
-        const { body } = await api<{ status: string }>('GET', `/evaluations/requests/${requestId}`);
-        return body.status === 'finished' || body.status === 'failed' ? body : undefined;
-      },
-      180_000,
-    );
-    const { body: evaluations } = await api<{ items: Evaluation[] }>('GET', `/evaluations?request=${requestId}&limit=100`);
-    regressed = evaluations.items.find((e) => e.regressed)!;
-    expect(regressed).toBeDefined();
+    ({ experiment, regressed } = await evaluateExperiment(ctx, { history: true, timeout: 180_000 }));
 
     // The experiment merged into main: the default branch's newest head is the regressing commit,
     // evaluated against the previous heads when its push is planned.
@@ -120,7 +73,7 @@ describeWithKernel('the console’s trend and reports pages in headless Chromium
     const evaluation = await waitFor(
       'the diagnostic report',
       async () => {
-        const { body } = await api<Evaluation>('GET', `/evaluations/${regressed.evaluationId}`);
+        const { body } = await api<EvaluationView>('GET', `/evaluations/${regressed.evaluationId}`);
         return body.report?.reportId ? body : undefined;
       },
       120_000,
@@ -132,17 +85,15 @@ describeWithKernel('the console’s trend and reports pages in headless Chromium
     expect(await rendered(diagnosis)).toBe('succeeded');
     expect(await rendered(explore)).toBe('succeeded');
 
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-    // The console's CSP stays on: the report's frame must be allowed by it.
-    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-    page = await context.newPage();
+    // The console's CSP stays on: the report's frame must be allowed by it. axe-core leaves the frames out: the report is not the console's.
+    chromium = await startBrowser({ axeFrames: false });
+    page = chromium.page;
     await page.goto(ctx.runtime.endpoints.console);
     await page.getByText('Signed in as').waitFor();
   }, 900_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium?.browser.close();
     await ctx?.stop();
   });
 
@@ -163,14 +114,14 @@ describeWithKernel('the console’s trend and reports pages in headless Chromium
     const link = row.getByRole('link');
     const id = /#\/evaluations\/([0-9A-Z]{26})$/.exec((await link.getAttribute('href')) ?? '')?.[1];
     expect(id).toBeDefined();
-    const { body: linked } = await api<Evaluation>('GET', `/evaluations/${id}`);
+    const { body: linked } = await api<EvaluationView>('GET', `/evaluations/${id}`);
     expect(linked.regressed).toBe(true);
-    await snapshot('trend');
-    expect(await seriousViolations()).toEqual([]);
+    await chromium.snapshot('trend');
+    expect(await chromium.seriousViolations()).toEqual([]);
 
     await link.click();
     await page.waitForURL(new RegExp(`#/evaluations/${id}$`));
-  });
+  }, 240_000);
 
   itWithChromium('lists the reports and opens the diagnostic report in a frame whose scripts cannot reach the console', async () => {
     // Act
@@ -180,8 +131,8 @@ describeWithKernel('the console’s trend and reports pages in headless Chromium
     await row.waitFor();
     await expect(row.textContent()).resolves.toContain('Succeeded');
     await expect(page.getByRole('row').filter({ hasText: explore }).filter({ hasText: 'readings version 1' }).count()).resolves.toBe(1);
-    await snapshot('reports');
-    expect(await seriousViolations()).toEqual([]);
+    await chromium.snapshot('reports');
+    expect(await chromium.seriousViolations()).toEqual([]);
     await row.getByRole('link', { name: diagnosis }).click();
 
     // Assess: the page, then the frame: sandboxed without allow-same-origin, its report loaded.
@@ -200,9 +151,9 @@ describeWithKernel('the console’s trend and reports pages in headless Chromium
     await expect(frame.evaluate('self.origin')).resolves.toBe('null');
     await expect(canReachConsole(frame)).resolves.toBe('SecurityError');
     await expect(page.getByRole('link', { name: 'Open the report in a new tab' }).getAttribute('target')).resolves.toBe('_blank');
-    await snapshot('report');
-    expect(await seriousViolations()).toEqual([]);
-  });
+    await chromium.snapshot('report');
+    expect(await chromium.seriousViolations()).toEqual([]);
+  }, 240_000);
 
   itWithChromium('re-runs the explore report on another readings version and follows it until it has rendered', async () => {
     // Prepare: readings version 2.
@@ -229,7 +180,7 @@ describeWithKernel('the console’s trend and reports pages in headless Chromium
     await page.locator('iframe.report').waitFor();
     const { body } = await api<{ status: string; dataset: { version: number }; parameters: Record<string, unknown> }>('GET', `/reports/${rerun}`);
     expect(body).toMatchObject({ status: 'succeeded', dataset: { name: 'readings', version: 2 }, parameters: { bins: 12 } });
-  });
+  }, 240_000);
 });
 
 /** What a script in the frame meets when it reaches for the console's document: the error's name. */

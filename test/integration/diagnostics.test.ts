@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startExampleEvaluation, type ExampleEvaluation } from './evaluation-helpers.ts';
-import { waitFor } from './local-helpers.ts';
+import { diagnosisSettled, evaluateExperiment, startExampleEvaluation, type EvaluationView, type ExampleEvaluation } from './evaluation-helpers.ts';
 import { describeWithKernel } from './reports-helpers.ts';
 
 /**
@@ -11,43 +10,17 @@ import { describeWithKernel } from './reports-helpers.ts';
  * machine's Jupyter kernel, and the evaluation links to it.
  */
 
-interface Evaluation {
-  evaluationId: string;
-  phase: string;
-  status: string;
-  regressed?: boolean;
-  baselineEvaluationId?: string;
-  report?: { status: string; reportId?: string; template?: string; reason?: string; html?: string };
-}
-
 describeWithKernel('diagnostic reports, locally', () => {
   let ctx: ExampleEvaluation;
-  let regressed: Evaluation;
+  let regressed: EvaluationView;
 
   const api = <T>(method: string, path: string, body?: unknown) => ctx.api<T>(method, path, body);
 
   beforeAll(async () => {
     // The example config as it is: the forecast pipeline's onRegression is the diagnose template.
     ctx = await startExampleEvaluation({ label: 'diagnostics' });
-    const experiment = await ctx.git('model', 'rev-parse', 'experiment');
-    await ctx.reportHeads();
-    await api('POST', '/commits', { repository: 'model', sha: experiment, branch: 'experiment' });
-
     // What the README tells a new user to run: the regressing commit, evaluated (one point, to keep it short).
-    const asked = await api<{ request: { requestId: string } }>('POST', '/evaluations', { pipeline: 'forecast', commitSets: [{ model: experiment }], parameters: { window: [3] } });
-    expect(asked.status).toBe(202);
-    const requestId = asked.body.request.requestId;
-    await waitFor(
-      `request ${requestId} to finish`,
-      async () => {
-        const { body } = await api<{ status: string }>('GET', `/evaluations/requests/${requestId}`);
-        return body.status === 'finished' || body.status === 'failed' ? body : undefined;
-      },
-      90_000,
-    );
-    const { body: page } = await api<{ items: Evaluation[] }>('GET', `/evaluations?request=${requestId}&limit=100`);
-    regressed = page.items.find((e) => e.regressed)!;
-    expect(regressed).toBeDefined();
+    ({ regressed } = await evaluateExperiment(ctx, { timeout: 90_000 }));
   }, 240_000);
 
   afterAll(async () => {
@@ -56,14 +29,7 @@ describeWithKernel('diagnostic reports, locally', () => {
 
   it('links the regressed evaluation to a diagnose report, which renders', async () => {
     // Act
-    const evaluation = await waitFor(
-      'the diagnostic report to render',
-      async () => {
-        const { body } = await api<Evaluation>('GET', `/evaluations/${regressed.evaluationId}`);
-        return body.report?.status === 'succeeded' || body.report?.status === 'failed' ? body : undefined;
-      },
-      180_000,
-    );
+    const evaluation = await diagnosisSettled(ctx, regressed.evaluationId);
 
     // Assess
     expect(evaluation.report).toMatchObject({ status: 'succeeded', template: 'diagnose', reportId: expect.any(String), html: expect.stringMatching(/^http/) });
@@ -73,7 +39,7 @@ describeWithKernel('diagnostic reports, locally', () => {
 
   it('shows the metric deltas against the baseline and the slices where the forecasts disagree', async () => {
     // Prepare
-    const { body: evaluation } = await api<Evaluation>('GET', `/evaluations/${regressed.evaluationId}`);
+    const { body: evaluation } = await api<EvaluationView>('GET', `/evaluations/${regressed.evaluationId}`);
 
     // Act
     const html = await (await fetch(evaluation.report!.html!)).text();

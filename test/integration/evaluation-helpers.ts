@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { expect } from 'vitest';
 import { startLocal, type LocalRuntime, type StartLocalOptions } from '#local/runtime';
 import { exampleConfig, freePorts, repoRoot, tempDataDir, waitFor } from './local-helpers.ts';
 
@@ -89,4 +90,64 @@ export async function startExampleEvaluation(options: ExampleEvaluationOptions):
       dir.remove();
     },
   };
+}
+
+/** An evaluation as GET /evaluations answers it, the fields these tests read. */
+export interface EvaluationView {
+  evaluationId: string;
+  requestId: string;
+  phase: string;
+  status: string;
+  regressed?: boolean;
+  baselineEvaluationId?: string;
+  report?: { status: string; reportId?: string; template?: string; reason?: string; html?: string };
+}
+
+export interface ExperimentOptions {
+  /** Reports main's history first, as examples/create-repos.mjs does (features' head, then model's `main~1`), so a trend has a head before the current one. */
+  readonly history?: boolean;
+  /** How long the request may take to finish (ms). */
+  readonly timeout: number;
+}
+
+/**
+ * What the README tells a new user to run: the heads reported, the regressing commit of `model`'s
+ * `experiment` branch reported on its branch and evaluated (one point, window 3, to keep it short),
+ * the request waited for; answers the commit, the request and its regressed evaluation.
+ */
+export async function evaluateExperiment(ctx: ExampleEvaluation, options: ExperimentOptions): Promise<{ experiment: string; requestId: string; regressed: EvaluationView }> {
+  const experiment = await ctx.git('model', 'rev-parse', 'experiment');
+  if (options.history) {
+    await ctx.api('POST', '/commits', { repository: 'features', sha: ctx.heads.features });
+    await ctx.api('POST', '/commits', { repository: 'model', sha: await ctx.git('model', 'rev-parse', 'main~1') });
+  }
+  await ctx.reportHeads();
+  await ctx.api('POST', '/commits', { repository: 'model', sha: experiment, branch: 'experiment' });
+  const asked = await ctx.api<{ request: { requestId: string } }>('POST', '/evaluations', { pipeline: 'forecast', commitSets: [{ model: experiment }], parameters: { window: [3] } });
+  expect(asked.status).toBe(202);
+  const requestId = asked.body.request.requestId;
+  await waitFor(
+    `request ${requestId} to finish`,
+    async () => {
+      const { body } = await ctx.api<{ status: string }>('GET', `/evaluations/requests/${requestId}`);
+      return body.status === 'finished' || body.status === 'failed' ? body : undefined;
+    },
+    options.timeout,
+  );
+  const { body: listed } = await ctx.api<{ items: EvaluationView[] }>('GET', `/evaluations?request=${requestId}&limit=100`);
+  const regressed = listed.items.find((e) => e.regressed)!;
+  expect(regressed).toBeDefined();
+  return { experiment, requestId, regressed };
+}
+
+/** Waits for an evaluation's diagnostic report to render or fail; answers the evaluation then. */
+export function diagnosisSettled(ctx: ExampleEvaluation, evaluationId: string, timeout = 180_000): Promise<EvaluationView> {
+  return waitFor(
+    'the diagnostic report to render',
+    async () => {
+      const { body } = await ctx.api<EvaluationView>('GET', `/evaluations/${evaluationId}`);
+      return body.report?.status === 'succeeded' || body.report?.status === 'failed' ? body : undefined;
+    },
+    timeout,
+  );
 }
