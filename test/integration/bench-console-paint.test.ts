@@ -1,21 +1,16 @@
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { paintTime } from '../../bench/console.ts';
+import { hasChromium, itWithChromium, launchChromium } from './console-helpers.ts';
 
 /** The console benchmark's paint probe, on pages made for it: a number when the selector shows, a clear error when it never does. */
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const itWithChromium = hasChromium ? it : it.skip;
 
 let browser: Browser | undefined;
 let page: Page;
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchChromium();
   page = await browser.newPage();
 }, 60_000);
 
