@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ESM_REQUIRE_BANNER } from '../image-context.ts';
 
 /** The project root, found from this module's location rather than the working directory. */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -110,8 +111,7 @@ export class SymbiontFunction extends Construct {
         target: 'node22',
         minify: true,
         sourceMap: true,
-        // Some dependencies still call require(); ESM bundles need it defined.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        banner: ESM_REQUIRE_BANNER,
         mainFields: ['module', 'main'],
         commandHooks: {
           beforeBundling: () => [],
