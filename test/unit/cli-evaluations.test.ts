@@ -1,19 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../cli/main.ts';
-import { captureIo } from './cli-fixtures.ts';
+import { captureIo, startScriptedApi, type ScriptEntry, type ScriptedRequest } from './cli-fixtures.ts';
 import { evaluationRecord } from './evaluation-record-fixtures.ts';
 
 /**
  * `symbiont commits …` and `symbiont evaluations …` against a fake API on a loopback port that
  * keeps each request (with its body) and answers from a script.
  */
-
-interface Seen {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  body?: unknown;
-}
 
 const sha = (c: string) => c.repeat(40);
 const evaluation = (overrides: Record<string, unknown> = {}) => ({
@@ -55,37 +48,12 @@ const request = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-let seen: Seen[] = [];
-let answers: ((s: Seen) => { status: number; body: unknown } | undefined)[] = [];
-/** A loopback HTTP server that records requests and answers with the first script entry that answers. */
-function scriptedApi() {
-  return import('node:http').then(({ createServer }) => {
-    const http = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        const text = Buffer.concat(chunks).toString('utf8');
-        const request: Seen = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), ...(text ? { body: JSON.parse(text) } : {}) };
-        seen.push(request);
-        const answer = answers.map((a) => a(request)).find((a) => a !== undefined) ?? { status: 404, body: { error: { code: 'not_found', message: 'no route' } } };
-        res.writeHead(answer.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(answer.body));
-      });
-    });
-    return new Promise<{ url: string; close: () => Promise<void> }>((resolve) =>
-      http.listen(0, '127.0.0.1', () => {
-        const { port } = http.address() as { port: number };
-        resolve({ url: `http://127.0.0.1:${port}`, close: () => new Promise((done) => http.close(() => done())) });
-      }),
-    );
-  });
-}
-
+const seen: ScriptedRequest[] = [];
+const answers: ScriptEntry[] = [];
 let api: { url: string; close: () => Promise<void> };
 
 beforeAll(async () => {
-  api = await scriptedApi();
+  api = await startScriptedApi(seen, answers);
 });
 
 afterAll(async () => {
@@ -93,8 +61,8 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  seen = [];
-  answers = [];
+  seen.length = 0;
+  answers.length = 0;
 });
 
 const at = ['--api', 'placeholder', '--token', 'admin-token-0123456789abcdef'];

@@ -121,3 +121,41 @@ export function captureIo(env: Record<string, string> = {}, cwd = '/nonexistent-
     stderr: () => err,
   };
 }
+
+/** A request the scripted API saw: its path, query and JSON body. */
+export interface ScriptedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body?: unknown;
+}
+
+/** One entry of the script: an answer for the requests it knows, `undefined` for the others. */
+export type ScriptEntry = (request: ScriptedRequest) => { status: number; body: unknown; type?: string } | undefined;
+
+/**
+ * A node:http server on 127.0.0.1 and a free port that pushes every request onto `seen` and answers
+ * with the first entry of `script` that answers (404 `not_found` when none does). Both arrays are
+ * the caller's, read at each request, so a test empties or fills them in place.
+ */
+export function startScriptedApi(seen: ScriptedRequest[], script: ScriptEntry[]): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const text = Buffer.concat(chunks).toString('utf8');
+      const request: ScriptedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), ...(text ? { body: JSON.parse(text) } : {}) };
+      seen.push(request);
+      const answer = script.map((entry) => entry(request)).find((a) => a !== undefined) ?? { status: 404, body: { error: { code: 'not_found', message: 'no route' } } };
+      res.writeHead(answer.status, { 'content-type': answer.type ?? 'application/json' });
+      res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((done) => server.close(() => done())) });
+    }),
+  );
+}

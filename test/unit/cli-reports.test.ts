@@ -1,46 +1,20 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../cli/main.ts';
-import { captureIo } from './cli-fixtures.ts';
+import { captureIo, startScriptedApi, type ScriptEntry, type ScriptedRequest } from './cli-fixtures.ts';
 import { codeCell, notebook } from './reports-fixtures.ts';
 
 /** `symbiont templates …` and `symbiont reports …` against a loopback API that records requests and answers from a script. */
 
-interface Seen {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  body?: unknown;
-}
-
-let seen: Seen[] = [];
-let answers: ((s: Seen) => { status: number; body: unknown; type?: string } | undefined)[] = [];
+const seen: ScriptedRequest[] = [];
+const answers: ScriptEntry[] = [];
 let api: { url: string; close: () => Promise<void> };
 let dir: string;
 
 beforeAll(async () => {
-  api = await new Promise((resolve) => {
-    const http = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        const text = Buffer.concat(chunks).toString('utf8');
-        const request: Seen = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), ...(text ? { body: JSON.parse(text) } : {}) };
-        seen.push(request);
-        const answer = answers.map((a) => a(request)).find((a) => a !== undefined) ?? { status: 404, body: { error: { code: 'not_found', message: 'no route' } } };
-        res.writeHead(answer.status, { 'content-type': answer.type ?? 'application/json' });
-        res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
-      });
-    });
-    http.listen(0, '127.0.0.1', () => {
-      const { port } = http.address() as { port: number };
-      resolve({ url: `http://127.0.0.1:${port}`, close: () => new Promise((done) => http.close(() => done())) });
-    });
-  });
+  api = await startScriptedApi(seen, answers);
 });
 
 afterAll(async () => {
@@ -48,8 +22,8 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  seen = [];
-  answers = [];
+  seen.length = 0;
+  answers.length = 0;
   dir = mkdtempSync(join(tmpdir(), 'symbiont-cli-reports-'));
   return () => rmSync(dir, { recursive: true, force: true });
 });
