@@ -104,14 +104,14 @@ export function createDataAccess(props: DataAccessProps): DataAccess {
       return { ...slot, url: signed.url, method: 'PUT', headers: {} };
     },
     async stageLogUrls(prefix, seconds) {
-      if (!prefix.startsWith(evaluation.outputPrefix) || !prefix.endsWith('/')) throw new Error(`not a stage run's folder: ${prefix}`);
+      assertStageRunFolder(prefix);
       const at = now();
       const sign = (file: string) => presignGet(props.s3, { bucket: props.dataBucket, key: `${prefix}${file}` }, seconds, { contentType: 'text/plain; charset=utf-8', now: at });
       const [stdout, stderr] = await Promise.all([sign(stageFiles.stdout), sign(stageFiles.stderr)]);
       return { stdout: stdout.url, stderr: stderr.url, expiresAt: stdout.expiresAt };
     },
     async stageArtifacts(prefix, seconds, limit) {
-      if (!prefix.startsWith(evaluation.outputPrefix) || !prefix.endsWith('/')) throw new Error(`not a stage run's folder: ${prefix}`);
+      assertStageRunFolder(prefix);
       const folder = `${prefix}${stageFiles.output}`;
       const listed = await props.s3.send(new ListObjectsV2Command({ Bucket: props.dataBucket, Prefix: folder, MaxKeys: limit }));
       const objects = (listed.Contents ?? []).filter((o) => o.Key && o.Key.length > folder.length && !o.Key.endsWith('/'));
@@ -128,6 +128,11 @@ export function createDataAccess(props: DataAccessProps): DataAccess {
     getSlot: (slotId) => props.store.getUploadSlot(slotId),
     listSlotUploads: (slotId, page) => props.store.listSlotUploads(slotId, page),
   };
+}
+
+/** Only a stage run's own folder (under the evaluations prefix, ending in `/`) is signed or listed. */
+function assertStageRunFolder(prefix: string): void {
+  if (!prefix.startsWith(evaluation.outputPrefix) || !prefix.endsWith('/')) throw new Error(`not a stage run's folder: ${prefix}`);
 }
 
 /** The data access Lambda builds once per container: buckets from the environment, the default S3 client. */
